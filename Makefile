@@ -1,0 +1,49 @@
+# gatehouse: every target installs what it needs first, so a fresh clone works with only Node and npm.
+SHELL := /bin/bash
+NODE ?= node
+TESTS := $(shell find test -name '*.test.ts' | sort)
+BENCHES := $(shell find bench -name '*.bench.ts' | sort)
+
+.PHONY: install build start test check format lint typecheck bench docker demo clean
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+build: install
+	npx tsc -p tsconfig.build.json
+
+## start gatehouse on its built-in defaults: a local dev issuer, an example config, no Azure tenant needed
+start: install
+	$(NODE) --import tsx src/cli/gatehouse.ts dev
+
+## run the whole test suite (what CI runs)
+test: install
+	$(NODE) --import tsx --test --test-concurrency=2 --test-timeout=120000 $(TESTS)
+
+format: install
+	npx prettier --write .
+
+lint: install
+	npx eslint .
+
+typecheck: install
+	npx tsc -p tsconfig.json --noEmit
+
+## format check + lint + typecheck + tests: the one gate
+check: install
+	npx prettier --check .
+	npx eslint .
+	npx tsc -p tsconfig.json --noEmit
+	$(MAKE) test
+
+bench: install
+	@for b in $(BENCHES); do $(NODE) --import tsx $$b || exit 1; done
+
+docker:
+	docker build -t gatehouse:$$(node -p 'require("./package.json").version') .
+
+clean:
+	rm -rf dist node_modules

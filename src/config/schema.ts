@@ -1,0 +1,165 @@
+/**
+ * The one schema of gatehouse's configuration: its type, its defaults and its validation.
+ * Everything the server reads from config goes through here, once, at start (and on reload).
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use 500ms, 30s, 5m, 1h)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** https everywhere; plain http only on loopback, so local development and tests work. */
+const secureUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
+    return;
+  }
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.'))) return;
+  ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only on loopback): ${value}` });
+});
+
+/** Asymmetric algorithms only: never `none`, never HMAC with keys fetched from a provider. */
+export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+const algorithm = z.string().refine((a): a is Algorithm => (ALGORITHMS as readonly string[]).includes(a), {
+  message: `must be one of ${ALGORITHMS.join(', ')} (none and HS* are never accepted with remote keys)`,
+});
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MULTI_TENANT = ['common', 'organizations', 'consumers'] as const;
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be 1-63 letters, digits, _ . -');
+const audiences = z.array(z.string().min(1)).min(1, 'required: at least one audience');
+
+const entraIssuer = z
+  .object({
+    id,
+    type: z.literal('entra'),
+    tenant: z.string().refine((t) => GUID.test(t) || (MULTI_TENANT as readonly string[]).includes(t), {
+      message: `must be a tenant id (GUID) or one of ${MULTI_TENANT.join(', ')}`,
+    }),
+    allowed_tenants: z.array(z.string().refine((t) => t === '*' || GUID.test(t), 'must be a tenant id (GUID) or "*"')).optional(),
+    token_versions: z.array(z.union([z.literal(1), z.literal(2)])).min(1).default([1, 2]),
+    authority: secureUrl.default('https://login.microsoftonline.com'),
+    audiences,
+    algorithms: z.array(algorithm).min(1).default(['RS256']),
+  })
+  .strict()
+  .superRefine((issuer, ctx) => {
+    const multi = !GUID.test(issuer.tenant);
+    if (multi && !issuer.allowed_tenants?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowed_tenants'],
+        message: `required for a multi-tenant issuer (tenant: ${issuer.tenant}); write ["*"] to accept every tenant`,
+      });
+    }
+    if (!multi && issuer.allowed_tenants) {
+      ctx.addIssue({ code: 'custom', path: ['allowed_tenants'], message: 'only for multi-tenant issuers (tenant: common/organizations)' });
+    }
+  });
+
+const oidcIssuer = z
+  .object({
+    id,
+    type: z.literal('oidc'),
+    issuer: secureUrl,
+    audiences,
+    algorithms: z.array(algorithm).min(1).default(['RS256', 'ES256']),
+    jwks_uri: secureUrl.optional(),
+  })
+  .strict();
+
+const listenAddress = z.string().regex(/^(\[[0-9a-f:]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'must be host:port');
+
+const rule = z
+  .object({
+    id,
+    actions: z.array(z.string().min(1)).min(1, 'required: at least one action pattern'),
+    issuers: z.array(z.string()).min(1).optional(),
+    public: z.boolean().default(false),
+    any_roles: z.array(z.string().min(1)).min(1).optional(),
+    all_roles: z.array(z.string().min(1)).min(1).optional(),
+    any_scopes: z.array(z.string().min(1)).min(1).optional(),
+    all_scopes: z.array(z.string().min(1)).min(1).optional(),
+    any_groups: z.array(z.string().min(1)).min(1).optional(),
+    all_groups: z.array(z.string().min(1)).min(1).optional(),
+    app_only: z.boolean().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        grpc: listenAddress.default('0.0.0.0:50051'),
+        http: listenAddress.default('0.0.0.0:9464'),
+        max_message_bytes: z.number().int().min(1024).default(64 * 1024),
+        shutdown_grace: duration('10s'),
+      })
+      .strict()
+      .prefault({}),
+    issuers: z.array(z.discriminatedUnion('type', [entraIssuer, oidcIssuer])).min(1, 'required: at least one issuer'),
+    keys: z
+      .object({
+        refresh_interval: duration('1h'),
+        unknown_kid_cooldown: duration('30s'),
+        max_stale: duration('24h'),
+        max_keys: z.number().int().min(1).default(1000),
+        fetch_timeout: duration('5s'),
+      })
+      .strict()
+      .prefault({}),
+    tokens: z
+      .object({
+        clock_skew: duration('60s'),
+        max_bytes: z.number().int().min(512).max(1024 * 1024).default(16384),
+      })
+      .strict()
+      .prefault({}),
+    groups: z.record(z.string(), z.string().min(1)).default({}),
+    rules: z.array(rule).default([]),
+    decisions: z
+      .object({ max_ttl: duration('60s'), max_entries: z.number().int().min(0).default(100_000) })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        pretty: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z.object({ tenant_label: z.boolean().default(false) }).strict().prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.issuers.forEach((issuer, i) => {
+      if (seen.has(issuer.id)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: `duplicate issuer id "${issuer.id}"` });
+      seen.set(issuer.id, i);
+    });
+  });
+
+/** The validated configuration. Durations are milliseconds. */
+export type Config = z.output<typeof configSchema>;
+export type IssuerConfig = Config['issuers'][number];
+export type EntraIssuerConfig = Extract<IssuerConfig, { type: 'entra' }>;
+export type OidcIssuerConfig = Extract<IssuerConfig, { type: 'oidc' }>;
+export type RuleConfig = Config['rules'][number];
