@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { isSecureUrl } from './secure-url.js';
 
 const duration = (fallback: string) =>
   z
@@ -18,20 +19,10 @@ const duration = (fallback: string) =>
       return ms;
     });
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
 /** https everywhere; plain http only on loopback, so local development and tests work. */
 const secureUrl = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
-    return;
-  }
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.'))) return;
-  ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only on loopback): ${value}` });
+  if (!URL.canParse(value)) ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
+  else if (!isSecureUrl(value)) ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only on loopback): ${value}` });
 });
 
 /** Asymmetric algorithms only: never `none`, never HMAC with keys fetched from a provider. */
@@ -151,6 +142,9 @@ export const configSchema = z
   .strict()
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
+    if (config.keys.max_stale < config.keys.refresh_interval) {
+      ctx.addIssue({ code: 'custom', path: ['keys', 'max_stale'], message: 'must be at least keys.refresh_interval' });
+    }
     config.issuers.forEach((issuer, i) => {
       if (seen.has(issuer.id)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: `duplicate issuer id "${issuer.id}"` });
       seen.set(issuer.id, i);

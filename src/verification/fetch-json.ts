@@ -1,0 +1,54 @@
+/**
+ * The network edge of the core: GET a JSON document with a timeout and a size limit.
+ * `fetch` is injected so tests can fake the provider without touching the network.
+ */
+export type Fetch = typeof globalThis.fetch;
+
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+export class FetchError extends Error {
+  override readonly name = 'FetchError';
+}
+
+export async function fetchJson(fetchImpl: Fetch, url: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+    throw new FetchError(timedOut ? `timed out after ${timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    throw new FetchError(`HTTP ${response.status} from ${url}`);
+  }
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (length > MAX_DOCUMENT_BYTES) {
+    await response.body?.cancel().catch(() => {});
+    throw new FetchError(`document too large (${length} bytes) from ${url}`);
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    throw new FetchError(`reading ${url} failed: ${causeOf(err)}`);
+  }
+  if (text.length > MAX_DOCUMENT_BYTES) throw new FetchError(`document too large from ${url}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new FetchError(`not JSON: ${url}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FetchError(`not a JSON object: ${url}`);
+  return value as Record<string, unknown>;
+}
+
+function causeOf(err: unknown): string {
+  const e = err as { cause?: { code?: string; message?: string }; message?: string };
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}

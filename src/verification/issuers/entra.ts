@@ -1,0 +1,34 @@
+/**
+ * Microsoft Entra ID: one key source per accepted token version. v1 and v2 have their own discovery documents
+ * (and issuers: `https://sts.windows.net/{tid}/` and `https://login.microsoftonline.com/{tid}/v2.0`), read from
+ * the configured authority so national clouds and local tests work; nothing about them is hard-coded here.
+ */
+import type { EntraIssuerConfig } from '../../config/schema.js';
+import { GUID, type KeySource } from './issuer.js';
+
+export function entraSources(config: EntraIssuerConfig): KeySource[] {
+  const authority = config.authority.replace(/\/+$/, '');
+  const single = GUID.test(config.tenant);
+  const allowedTenants = single
+    ? undefined
+    : config.allowed_tenants?.includes('*')
+      ? ('*' as const)
+      : new Set((config.allowed_tenants ?? []).map((t) => t.toLowerCase()));
+  const versions = [...new Set(config.token_versions)].sort();
+  return versions.map((version) => ({
+    id: versions.length > 1 ? `${config.id}/v${version}` : config.id,
+    issuerId: config.id,
+    kind: 'entra' as const,
+    tokenVersion: version === 1 ? ('1.0' as const) : ('2.0' as const),
+    algorithms: new Set(config.algorithms),
+    audiences: new Set(config.audiences),
+    allowedTenants,
+    tenant: single ? config.tenant.toLowerCase() : undefined,
+    discoveryUrl:
+      version === 1
+        ? `${authority}/${config.tenant}/.well-known/openid-configuration`
+        : `${authority}/${config.tenant}/v2.0/.well-known/openid-configuration`,
+    staticMetadata: undefined,
+    expectedIssuer: undefined,
+  }));
+}

@@ -1,0 +1,52 @@
+/**
+ * A key source: one place a configured issuer publishes its metadata and keys. An OIDC issuer has one;
+ * an Entra issuer has one per accepted token version (v1 and v2 each have their own discovery document).
+ */
+import type { Algorithm } from '../../config/schema.js';
+import { isSecureUrl } from '../../config/secure-url.js';
+
+export interface IssuerMetadata {
+  /** The `issuer` of the discovery document; for Entra multi-tenant, a `{tenantid}` template. */
+  readonly issuer: string;
+  readonly jwksUri: string;
+}
+
+export interface KeySource {
+  /** Unique across sources: the issuer id, plus `/v1` or `/v2` for Entra. */
+  readonly id: string;
+  /** The configured issuer's id. */
+  readonly issuerId: string;
+  readonly kind: 'entra' | 'oidc';
+  /** Entra token version this source serves ("1.0" / "2.0"); empty for OIDC. */
+  readonly tokenVersion: '1.0' | '2.0' | '';
+  readonly algorithms: ReadonlySet<Algorithm | string>;
+  readonly audiences: ReadonlySet<string>;
+  /** For Entra multi-tenant: the tenants accepted (lowercase), or '*' for all. Undefined: single tenant. */
+  readonly allowedTenants: ReadonlySet<string> | '*' | undefined;
+  /** For Entra single tenant: the tenant id (lowercase). */
+  readonly tenant: string | undefined;
+  /** The discovery URL, or undefined when the issuer and JWKS URI are configured outright. */
+  readonly discoveryUrl: string | undefined;
+  /** Metadata known without discovery (an OIDC issuer with `jwks_uri` configured). */
+  readonly staticMetadata: IssuerMetadata | undefined;
+  /** For OIDC: the configured issuer, which discovery must confirm and tokens must carry exactly. */
+  readonly expectedIssuer: string | undefined;
+}
+
+export const TENANT_TEMPLATE = '{tenantid}';
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Parses a discovery document into metadata, checking what OIDC Discovery requires of it. */
+export function metadataFromDiscovery(doc: Record<string, unknown>, source: KeySource): IssuerMetadata {
+  const issuer = doc.issuer;
+  const jwksUri = doc.jwks_uri;
+  if (typeof issuer !== 'string' || !issuer) throw new Error(`discovery document has no issuer (${source.discoveryUrl})`);
+  if (typeof jwksUri !== 'string' || !jwksUri) throw new Error(`discovery document has no jwks_uri (${source.discoveryUrl})`);
+  if (source.expectedIssuer !== undefined && issuer !== source.expectedIssuer) {
+    // OIDC Discovery 4.3: the issuer in the document must equal the one configured, or an attacker-controlled
+    // document could make us trust another issuer.
+    throw new Error(`discovery issuer "${issuer}" differs from the configured "${source.expectedIssuer}"`);
+  }
+  if (!isSecureUrl(jwksUri)) throw new Error(`discovery jwks_uri must be https (http only on loopback): ${jwksUri}`);
+  return { issuer, jwksUri };
+}

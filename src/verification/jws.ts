@@ -1,0 +1,54 @@
+/**
+ * Splits a compact JWS into its parts and decodes the header and payload, refusing anything that is not
+ * exactly three base64url segments of JSON objects. No signature is checked here.
+ */
+import { TokenError } from './errors.js';
+
+export interface ParsedJws {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** `base64url(header) + '.' + base64url(payload)`: the bytes the signature covers. */
+  readonly signingInput: string;
+  readonly signature: Buffer;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+export function parseJws(token: string): ParsedJws {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) {
+    throw new TokenError('TOKEN_MALFORMED', 'the token is not a JWT: expected three dot-separated segments');
+  }
+  const headerPart = token.slice(0, first);
+  const payloadPart = token.slice(first + 1, second);
+  const signaturePart = token.slice(second + 1);
+  if (!signaturePart) throw new TokenError('TOKEN_MALFORMED', 'the token has no signature (unsigned tokens are never accepted)');
+  return {
+    header: decodeObject(headerPart, 'header'),
+    payload: decodeObject(payloadPart, 'payload'),
+    signingInput: token.slice(0, second),
+    signature: decodeSegment(signaturePart, 'signature'),
+  };
+}
+
+function decodeSegment(part: string, what: string): Buffer {
+  if (!BASE64URL.test(part) || part.length % 4 === 1) {
+    throw new TokenError('TOKEN_MALFORMED', `the token's ${what} is not base64url`);
+  }
+  return Buffer.from(part, 'base64url');
+}
+
+function decodeObject(part: string, what: string): Record<string, unknown> {
+  const bytes = decodeSegment(part, what);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new TokenError('TOKEN_MALFORMED', `the token's ${what} is not JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TokenError('TOKEN_MALFORMED', `the token's ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}

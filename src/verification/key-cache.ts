@@ -1,0 +1,277 @@
+/**
+ * Signing keys of every issuer in one bounded LRU. Per key source: one fetch at a time shared by every
+ * waiting call (single flight), a background refresh, at most one refetch per cooldown for unknown key ids,
+ * and the last good keys kept serving while the provider is down, up to `maxStaleMs`.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Clock } from './clock.js';
+import { TokenError } from './errors.js';
+import { fetchJson, type Fetch } from './fetch-json.js';
+import { metadataFromDiscovery, type IssuerMetadata, type KeySource } from './issuers/issuer.js';
+import type { VerificationObserver } from './observer.js';
+import { importSigningKey, type SigningKey } from './signing-key.js';
+
+export interface KeyCacheOptions {
+  readonly refreshIntervalMs: number;
+  readonly unknownKidCooldownMs: number;
+  readonly maxStaleMs: number;
+  readonly maxKeys: number;
+  readonly fetchTimeoutMs: number;
+  readonly clock: Clock;
+  readonly fetch: Fetch;
+  readonly observer: VerificationObserver;
+}
+
+/** What a token header says about its key. */
+export interface KeyHint {
+  readonly kid: string | undefined;
+  readonly x5t: string | undefined;
+}
+
+interface SourceState {
+  readonly source: KeySource;
+  metadata: IssuerMetadata | undefined;
+  lastSuccessAt: number | undefined;
+  lastAttemptAt: number | undefined;
+  lastError: string | undefined;
+  pending: Promise<boolean> | undefined;
+  cacheKeys: string[];
+  consecutiveFailures: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** A source's health, for readiness and diagnostics. */
+export interface SourceStatus {
+  readonly id: string;
+  readonly issuerId: string;
+  /** Has keys young enough to use. */
+  readonly usable: boolean;
+  /** Its first fetch has not finished yet. */
+  readonly loading: boolean;
+  /** Keys are in use although the last refresh failed or is overdue. */
+  readonly stale: boolean;
+  readonly lastSuccessAt: number | undefined;
+  readonly lastError: string | undefined;
+}
+
+export class KeyCache {
+  readonly #options: KeyCacheOptions;
+  readonly #states = new Map<string, SourceState>();
+  readonly #keys: LRUCache<string, SigningKey>;
+  #running = false;
+
+  constructor(sources: readonly KeySource[], options: KeyCacheOptions) {
+    this.#options = options;
+    this.#keys = new LRUCache({ max: options.maxKeys });
+    for (const source of sources) {
+      this.#states.set(source.id, {
+        source,
+        metadata: source.staticMetadata,
+        lastSuccessAt: undefined,
+        lastAttemptAt: undefined,
+        lastError: undefined,
+        pending: undefined,
+        cacheKeys: [],
+        consecutiveFailures: 0,
+        timer: undefined,
+      });
+    }
+  }
+
+  /** Prefetches every source and keeps them refreshed in the background. Never throws. */
+  start(): Promise<void> {
+    this.#running = true;
+    return Promise.all([...this.#states.values()].map((s) => this.#refreshAndSchedule(s))).then(() => {});
+  }
+
+  stop(): void {
+    this.#running = false;
+    for (const state of this.#states.values()) clearTimeout(state.timer);
+  }
+
+  /** The source's metadata from its last successful discovery, if any. */
+  metadata(sourceId: string): IssuerMetadata | undefined {
+    return this.#states.get(sourceId)?.metadata;
+  }
+
+  status(): SourceStatus[] {
+    return [...this.#states.values()].map((s) => ({
+      id: s.source.id,
+      issuerId: s.source.issuerId,
+      usable: this.#usable(s),
+      loading: s.lastAttemptAt === undefined || (s.lastSuccessAt === undefined && s.pending !== undefined && s.consecutiveFailures === 0),
+      stale: this.#stale(s),
+      lastSuccessAt: s.lastSuccessAt,
+      lastError: s.lastError,
+    }));
+  }
+
+  /**
+   * Loads every source that has never loaded, at most once per cooldown each (used to route a token whose
+   * issuer no loaded source knows). Resolves when those fetches have finished.
+   */
+  async loadMissing(): Promise<void> {
+    const now = this.#options.clock();
+    const waits: Promise<boolean>[] = [];
+    for (const state of this.#states.values()) {
+      if (state.metadata && state.lastSuccessAt !== undefined) continue;
+      if (state.pending) waits.push(state.pending);
+      else if (state.lastAttemptAt === undefined || now - state.lastAttemptAt >= this.#options.unknownKidCooldownMs) {
+        waits.push(this.refresh(state.source.id));
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  /** True when some source has never loaded its metadata: an unknown issuer might be one of its. */
+  hasUnloadedSources(): boolean {
+    for (const state of this.#states.values()) if (!state.metadata) return true;
+    return false;
+  }
+
+  /**
+   * The key a token names, from the cache or after one refetch. Throws TokenError KEY_NOT_FOUND, or
+   * KEYS_UNAVAILABLE when the provider cannot be reached and no usable cached key is held.
+   */
+  async getKey(sourceId: string, hint: KeyHint): Promise<SigningKey> {
+    const state = this.#states.get(sourceId);
+    if (!state) throw new TokenError('KEYS_UNAVAILABLE', 'no key source for this issuer');
+    const { observer, clock, unknownKidCooldownMs } = this.#options;
+    if (this.#usable(state)) {
+      const key = this.#lookup(sourceId, hint);
+      if (key) {
+        observer.keyLookup(state.source.issuerId, 'hit');
+        return key;
+      }
+    }
+    observer.keyLookup(state.source.issuerId, 'miss');
+    if (!state.pending) {
+      const since = state.lastAttemptAt === undefined ? Infinity : clock() - state.lastAttemptAt;
+      if (since < unknownKidCooldownMs) {
+        observer.refetchSuppressed(state.source.issuerId);
+        throw this.#missError(state, hint);
+      }
+    }
+    await this.refresh(sourceId);
+    const key = this.#usable(state) ? this.#lookup(sourceId, hint) : undefined;
+    if (key) return key;
+    throw this.#missError(state, hint);
+  }
+
+  /** Fetches the source's metadata and keys now, or joins the fetch in flight. Resolves to success. */
+  refresh(sourceId: string): Promise<boolean> {
+    const state = this.#states.get(sourceId);
+    if (!state) return Promise.resolve(false);
+    state.pending ??= this.#load(state).finally(() => {
+      state.pending = undefined;
+    });
+    return state.pending;
+  }
+
+  #missError(state: SourceState, hint: KeyHint): TokenError {
+    if (!this.#usable(state)) {
+      const why = state.lastError ? `: ${state.lastError}` : '';
+      return new TokenError(
+        'KEYS_UNAVAILABLE',
+        `the signing keys of issuer "${state.source.issuerId}" cannot be fetched right now; retry shortly`,
+        `no usable keys for ${state.source.id}${why}`,
+      );
+    }
+    const named = hint.kid !== undefined ? `kid "${hint.kid}"` : hint.x5t !== undefined ? `x5t "${hint.x5t}"` : 'no kid or x5t';
+    return new TokenError(
+      'KEY_NOT_FOUND',
+      `the token's signing key (${named}) is not among the keys published by issuer "${state.source.issuerId}"`,
+    );
+  }
+
+  #lookup(sourceId: string, hint: KeyHint): SigningKey | undefined {
+    if (hint.kid !== undefined) {
+      const key = this.#keys.get(`${sourceId}\0kid\0${hint.kid}`);
+      if (key) return key;
+    }
+    if (hint.x5t !== undefined) return this.#keys.get(`${sourceId}\0x5t\0${hint.x5t}`);
+    if (hint.kid === undefined) return this.#keys.get(`${sourceId}\0only`);
+    return undefined;
+  }
+
+  #usable(state: SourceState): boolean {
+    return state.lastSuccessAt !== undefined && this.#options.clock() - state.lastSuccessAt <= this.#options.maxStaleMs;
+  }
+
+  #stale(state: SourceState): boolean {
+    if (state.lastSuccessAt === undefined) return false;
+    return state.consecutiveFailures > 0 || this.#options.clock() - state.lastSuccessAt > this.#options.refreshIntervalMs;
+  }
+
+  async #load(state: SourceState): Promise<boolean> {
+    const { clock, fetch, fetchTimeoutMs, observer } = this.#options;
+    const started = performance.now();
+    state.lastAttemptAt = clock();
+    try {
+      const metadata =
+        state.source.staticMetadata ??
+        metadataFromDiscovery(await fetchJson(fetch, state.source.discoveryUrl!, fetchTimeoutMs), state.source);
+      const jwks = await fetchJson(fetch, metadata.jwksUri, fetchTimeoutMs);
+      const keys = parseKeySet(jwks, this.#options.maxKeys);
+      this.#install(state, keys);
+      state.metadata = metadata;
+      state.lastSuccessAt = clock();
+      state.lastError = undefined;
+      state.consecutiveFailures = 0;
+      observer.keyFetch(state.source.issuerId, 'success', (performance.now() - started) / 1000);
+      return true;
+    } catch (err) {
+      state.lastError = err instanceof Error ? err.message : String(err);
+      state.consecutiveFailures += 1;
+      observer.keyFetch(state.source.issuerId, 'failure', (performance.now() - started) / 1000, state.lastError);
+      return false;
+    } finally {
+      observer.keySetState(state.source.issuerId, {
+        keys: state.cacheKeys.length,
+        stale: this.#stale(state) || (!this.#usable(state) && state.lastSuccessAt !== undefined),
+        fetchedAt: state.lastSuccessAt ?? 0,
+      });
+    }
+  }
+
+  #install(state: SourceState, keys: SigningKey[]): void {
+    for (const cacheKey of state.cacheKeys) this.#keys.delete(cacheKey);
+    const id = state.source.id;
+    const cacheKeys: string[] = [];
+    const put = (cacheKey: string, key: SigningKey) => {
+      this.#keys.set(cacheKey, key);
+      cacheKeys.push(cacheKey);
+    };
+    for (const key of keys) {
+      if (key.kid !== undefined) put(`${id}\0kid\0${key.kid}`, key);
+      if (key.x5t !== undefined) put(`${id}\0x5t\0${key.x5t}`, key);
+    }
+    // A token without kid or x5t is acceptable only when the issuer publishes exactly one key.
+    if (keys.length === 1) put(`${id}\0only`, keys[0]!);
+    state.cacheKeys = cacheKeys;
+  }
+
+  async #refreshAndSchedule(state: SourceState): Promise<void> {
+    const ok = await this.refresh(state.source.id);
+    if (!this.#running) return;
+    const { refreshIntervalMs, unknownKidCooldownMs } = this.#options;
+    // After a failure retry sooner, backing off: cooldown, 2×, 4×… up to the refresh interval.
+    const delay = ok
+      ? refreshIntervalMs
+      : Math.min(refreshIntervalMs, Math.max(1000, unknownKidCooldownMs) * 2 ** Math.min(state.consecutiveFailures - 1, 10));
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => void this.#refreshAndSchedule(state), delay);
+    state.timer.unref();
+  }
+}
+
+function parseKeySet(jwks: Record<string, unknown>, maxKeys: number): SigningKey[] {
+  if (!Array.isArray(jwks.keys)) throw new Error('the JWKS has no "keys" array');
+  const keys: SigningKey[] = [];
+  for (const jwk of jwks.keys.slice(0, maxKeys)) {
+    const key = importSigningKey(jwk);
+    if (key) keys.push(key);
+  }
+  if (keys.length === 0) throw new Error('the JWKS holds no usable signing key');
+  return keys;
+}
