@@ -52,7 +52,10 @@ describe('test Entra server', () => {
     assert.equal(v1.keys.length, 7 + 2);
     const byKid = new Map(v2.keys.map((k) => [k.kid, k]));
     assert.equal(byKid.get(entra.kid('tenant'))?.issuer, 'https://login.microsoftonline.com/{tenantid}/v2.0');
-    assert.equal(byKid.get(entra.kid('consumer'))?.issuer, `https://login.microsoftonline.com/${CONSUMER_TENANT_ID}/v2.0`);
+    assert.equal(
+      byKid.get(entra.kid('consumer'))?.issuer,
+      `https://login.microsoftonline.com/${CONSUMER_TENANT_ID}/v2.0`,
+    );
     assert.equal(byKid.get(entra.kid('tenant'))?.x5t, entra.kid('tenant'));
     assert.ok(v1.keys.every((k) => k.issuer === undefined));
     assert.ok(v1.keys.some((k) => k.kid === entra.kid('tenant')));
@@ -64,14 +67,24 @@ describe('test Entra server', () => {
     const jwks = createRemoteJWKSet(new URL(doc.jwks_uri as string));
     const token = await entra.mint({ version: 2, tid: TENANT, aud: AUD, claims: { roles: ['Orders.Read'] } });
     assert.deepEqual(Object.keys(decodeProtectedHeader(token)).sort(), ['alg', 'kid', 'typ']);
-    const { payload } = await jwtVerify(token, jwks, { issuer: doc.issuer as string, audience: AUD, algorithms: ['RS256'] });
+    const { payload } = await jwtVerify(token, jwks, {
+      issuer: doc.issuer as string,
+      audience: AUD,
+      algorithms: ['RS256'],
+    });
     assert.equal(payload.ver, '2.0');
     assert.equal(payload.tid, TENANT);
     assert.equal(payload.azp, DEFAULT_CLIENT_ID);
     assert.deepEqual(payload.roles, ['Orders.Read']);
     assert.equal((payload.exp ?? 0) - (payload.nbf as number), 3600);
 
-    const personal = await entra.mint({ version: 2, tid: CONSUMER_TENANT_ID, aud: AUD, key: 'consumer', claims: { scp: 'read' } });
+    const personal = await entra.mint({
+      version: 2,
+      tid: CONSUMER_TENANT_ID,
+      aud: AUD,
+      key: 'consumer',
+      claims: { scp: 'read' },
+    });
     const verified = await jwtVerify(personal, jwks, { algorithms: ['RS256'] });
     assert.equal(verified.payload.iss, `https://login.microsoftonline.com/${CONSUMER_TENANT_ID}/v2.0`);
     assert.equal(verified.protectedHeader.kid, entra.kid('consumer'));
@@ -84,7 +97,10 @@ describe('test Entra server', () => {
     const header = decodeProtectedHeader(token);
     assert.equal(header.kid, entra.kid('tenant'));
     assert.equal(header.x5t, entra.kid('tenant'));
-    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: doc.issuer as string, audience: AUD });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: doc.issuer as string,
+      audience: AUD,
+    });
     assert.equal(payload.ver, '1.0');
     assert.equal(payload.appid, DEFAULT_CLIENT_ID);
   });
@@ -92,13 +108,23 @@ describe('test Entra server', () => {
   it('honours clock, omit and header options', async () => {
     const now = 1_700_000_000;
     const token = await entra.mint({
-      version: 2, tid: TENANT, aud: AUD, now, expiresIn: 60, header: 'x5t', omit: ['nbf'], extraHeader: { nonce: 'n' },
+      version: 2,
+      tid: TENANT,
+      aud: AUD,
+      now,
+      expiresIn: 60,
+      header: 'x5t',
+      omit: ['nbf'],
+      extraHeader: { nonce: 'n' },
     });
     const header = decodeProtectedHeader(token);
     assert.equal(header.kid, undefined);
     assert.equal(header.x5t, entra.kid('tenant'));
     assert.equal(header.nonce, 'n');
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(payload.iat, now);
     assert.equal(payload.exp, now + 60);
     assert.equal('nbf' in payload, false);

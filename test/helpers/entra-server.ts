@@ -96,7 +96,8 @@ async function readVectors(): Promise<Record<string, Json>> {
 /** Rewrites Microsoft URLs to the local server, as Entra fills in the requested tenant: `/common/…` → `/{tenant}/…`. */
 function localise(value: Json, base: string, tenant: string): Json {
   if (typeof value === 'string') {
-    if (value.startsWith(`${MICROSOFT}/common/`)) return `${base}/${tenant}/${value.slice(MICROSOFT.length + 8)}`;
+    const common = `${MICROSOFT}/common/`;
+    if (value.startsWith(common)) return `${base}/${tenant}/${value.slice(common.length)}`;
     return value.startsWith(MICROSOFT) ? base + value.slice(MICROSOFT.length) : value;
   }
   if (Array.isArray(value)) return value.map((item) => localise(item, base, tenant));

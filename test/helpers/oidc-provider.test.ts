@@ -11,7 +11,12 @@ describe('test oidc-provider', () => {
   before(async () => {
     op = await startOidcProvider({
       clients: [
-        { client_id: 'orders', client_secret: 'orders-secret', roles: ['orders.read', 'orders.write'], scope: 'api.read' },
+        {
+          client_id: 'orders',
+          client_secret: 'orders-secret',
+          roles: ['orders.read', 'orders.write'],
+          scope: 'api.read',
+        },
         { client_id: 'billing', client_secret: 'billing-secret', token_endpoint_auth_method: 'client_secret_post' },
       ],
       resources: [API],
