@@ -1,0 +1,126 @@
+/**
+ * The decision engine every front door calls: verify the token, evaluate the rules, cache the decision.
+ * Transport-free. Rules are swapped atomically on reload (a call uses the policy it started with) and a swap
+ * clears the decision cache. Any exception on the path becomes a denial in the caller, never an allow.
+ */
+import type { Clock } from '../verification/clock.js';
+import { isTokenError } from '../verification/errors.js';
+import type { Principal } from '../verification/principal.js';
+import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
+import { authorize } from '../policy/authorize.js';
+import type { CompiledPolicy } from '../policy/compile-rules.js';
+import type { Decision } from '../policy/decision.js';
+import { DecisionCache, hashToken, keyFor } from './decision-cache.js';
+import type { AuthorizeOutcome, VerifyOutcome } from './outcome.js';
+
+interface CachedDecision {
+  readonly decision: Decision;
+  readonly principal: Principal;
+  readonly expiresAtMs: number;
+}
+
+export interface AuthorizerOptions {
+  readonly verification: VerificationContext;
+  readonly policy: CompiledPolicy;
+  readonly clock: Clock;
+  readonly decisionMaxTtlMs: number;
+  readonly decisionMaxEntries: number;
+}
+
+export class Authorizer {
+  readonly verification: VerificationContext;
+  readonly #clock: Clock;
+  readonly #maxTtlMs: number;
+  readonly #cache: DecisionCache<CachedDecision>;
+  #policy: CompiledPolicy;
+
+  constructor(options: AuthorizerOptions) {
+    this.verification = options.verification;
+    this.#policy = options.policy;
+    this.#clock = options.clock;
+    this.#maxTtlMs = options.decisionMaxTtlMs;
+    this.#cache = new DecisionCache({ maxEntries: options.decisionMaxEntries, maxTtlMs: options.decisionMaxTtlMs, clock: options.clock });
+  }
+
+  get policy(): CompiledPolicy {
+    return this.#policy;
+  }
+
+  get cachedDecisions(): number {
+    return this.#cache.size;
+  }
+
+  /** Swaps the rules in one step and forgets every cached decision made under the old ones. */
+  setPolicy(policy: CompiledPolicy): void {
+    this.#policy = policy;
+    this.#cache.clear();
+  }
+
+  async verify(token: string): Promise<VerifyOutcome> {
+    try {
+      return { valid: true, principal: await verifyToken(this.verification, token) };
+    } catch (err) {
+      if (isTokenError(err)) return { valid: false, reason: err.reason, message: err.message, detail: err.detail };
+      throw err;
+    }
+  }
+
+  /** One decision. */
+  async authorize(token: string, action: string): Promise<AuthorizeOutcome> {
+    return (await this.authorizeMany(token, [action]))[0]!;
+  }
+
+  /** One verification (at most), many decisions, in the order of `actions`. */
+  async authorizeMany(token: string, actions: readonly string[]): Promise<AuthorizeOutcome[]> {
+    const policy = this.#policy;
+    const results: (AuthorizeOutcome | undefined)[] = new Array(actions.length);
+    const tokenHash = token ? hashToken(token) : '';
+    let pending = false;
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      const anonymous = authorize(policy, undefined, action);
+      if (anonymous.allowed) {
+        results[i] = { allowed: true, principal: undefined, reason: undefined, message: '', rule: anonymous.rule, cacheForMs: this.#maxTtlMs, cached: false };
+        continue;
+      }
+      const hit = token ? this.#cache.getByKey(keyFor(tokenHash, action)) : undefined;
+      if (hit) results[i] = this.#fromDecision(hit.decision, hit.principal, hit.expiresAtMs, true);
+      else pending = true;
+    }
+    if (!pending) return results as AuthorizeOutcome[];
+
+    const verified = await this.verify(token);
+    for (let i = 0; i < actions.length; i++) {
+      if (results[i]) continue;
+      if (!verified.valid) {
+        results[i] = {
+          allowed: false,
+          principal: undefined,
+          reason: verified.reason,
+          message: verified.message,
+          rule: '',
+          cacheForMs: 0,
+          cached: false,
+          ...(verified.detail ? { detail: verified.detail } : {}),
+        };
+        continue;
+      }
+      const action = actions[i]!;
+      const principal = verified.principal;
+      const decision = authorize(policy, principal, action);
+      const expiresAtMs = Math.min(principal.expiresAt * 1000, this.#clock() + this.#maxTtlMs);
+      // A reload between verification and here must not let an old-policy decision into the new cache.
+      if (policy === this.#policy) this.#cache.setByKey(keyFor(tokenHash, action), { decision, principal, expiresAtMs }, expiresAtMs);
+      results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
+    }
+    return results as AuthorizeOutcome[];
+  }
+
+  #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
+    const cacheForMs = Math.max(0, expiresAtMs - this.#clock());
+    if (decision.allowed) {
+      return { allowed: true, principal, reason: undefined, message: '', rule: decision.rule, cacheForMs, cached };
+    }
+    return { allowed: false, principal, reason: decision.reason, message: decision.message, rule: decision.rule, cacheForMs, cached };
+  }
+}

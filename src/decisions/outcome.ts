@@ -1,0 +1,30 @@
+/**
+ * What gatehouse concluded about one call, independent of the front door it came through (gRPC Authorize,
+ * later Envoy ext_authz or nginx auth_request). A value: an empty or partial outcome never means allowed.
+ */
+import type { AuthzReason } from '../policy/decision.js';
+import type { TokenReason } from '../verification/errors.js';
+import type { Principal } from '../verification/principal.js';
+
+export type Reason = TokenReason | AuthzReason;
+
+export type VerifyOutcome =
+  | { readonly valid: true; readonly principal: Principal }
+  | { readonly valid: false; readonly reason: TokenReason; readonly message: string; readonly detail?: string };
+
+export interface AuthorizeOutcome {
+  readonly allowed: boolean;
+  /** Present whenever the token verified (also for policy denials). */
+  readonly principal: Principal | undefined;
+  /** Absent when allowed. */
+  readonly reason: Reason | undefined;
+  readonly message: string;
+  /** The id of the rule that decided; '' when none did. */
+  readonly rule: string;
+  /** How long a caller may reuse this outcome, in ms: 0 for token failures. */
+  readonly cacheForMs: number;
+  /** Served from the decision cache. */
+  readonly cached: boolean;
+  /** Operator-only detail (logs), never sent to callers. */
+  readonly detail?: string;
+}

@@ -1,0 +1,156 @@
+/**
+ * authorize(policy, principal, action) → Decision. Pure: no I/O, no clock, no logging.
+ *
+ * The first rule (in config order) with a pattern matching the action decides; no match is a deny.
+ * A non-public rule's requirements must all hold and are checked in a fixed order, so the reason
+ * given is stable: issuer, app-only/delegated, "token has neither scp nor roles", roles, scopes,
+ * groups. Matching is exact and case-sensitive (`Admin` never matches `Admin.Read` or `admin`).
+ * An allowed call allocates nothing: the allow decision is built once per rule at compile time.
+ */
+import type { Principal } from '../verification/principal.js';
+import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
+import { deny, type AuthzReason, type Decision } from './decision.js';
+
+/** Decides whether `principal` may perform `action`. `principal` is undefined when no token came. */
+export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string): Decision {
+  const rule = policy.rules[policy.index.firstMatch(action)];
+  if (!rule) return deny('NO_MATCHING_RULE', `no rule allows ${action}`);
+  return evaluateRule(policy, rule, principal);
+}
+
+/** One step of {@link explain}: a rule, whether its patterns matched, and why. */
+export interface ExplainStep {
+  readonly rule: string;
+  readonly matched: boolean;
+  /** Set on the one rule that decided. */
+  readonly decided?: Decision;
+  readonly why: string;
+}
+
+/**
+ * Every rule in order, with whether it matched `action` and why, for `gatehouse authorize`.
+ * The deciding step's `decided` is exactly what {@link authorize} returns; when no rule matched,
+ * no step has `decided` and authorize returns NO_MATCHING_RULE.
+ */
+export function explain(policy: CompiledPolicy, principal: Principal | undefined, action: string): ExplainStep[] {
+  let decidedBy: CompiledRule | undefined;
+  return policy.rules.map((rule): ExplainStep => {
+    const hit = rule.patterns.find((p) => p.matches(action));
+    if (decidedBy) {
+      const also = hit ? ` (its pattern "${hit.source}" would match)` : '';
+      return { rule: rule.id, matched: hit !== undefined, why: `not reached: rule ${decidedBy.id} decided first${also}` };
+    }
+    if (!hit) return { rule: rule.id, matched: false, why: `no pattern matches (${rule.patterns.map((p) => p.source).join(', ')})` };
+    decidedBy = rule;
+    const decided = evaluateRule(policy, rule, principal);
+    const outcome = !decided.allowed
+      ? `denied ${decided.reason}: ${decided.message}`
+      : decided.public
+        ? 'allowed: public rule, no token needed'
+        : 'allowed: every requirement holds';
+    return { rule: rule.id, matched: true, decided, why: `first rule to match, by "${hit.source}"; ${outcome}` };
+  });
+}
+
+function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Principal | undefined): Decision {
+  if (rule.public) return rule.allowed;
+  // The caller refuses a missing or bad token before asking; fail closed anyway.
+  if (!principal) return deny(reasonWithoutToken(rule), 'requires a verified token; none was given', rule.id);
+
+  if (rule.issuers && !rule.issuers.has(principal.issuerId)) {
+    return deny('ISSUER_NOT_ALLOWED_FOR_ACTION', `requires a token from issuer ${list(rule.issuers)}; token is from ${principal.issuerId}`, rule.id);
+  }
+  if (rule.appOnly === true && !principal.appOnly) {
+    return deny('APP_ONLY_REQUIRED', 'requires an application (app-only) token; token is delegated (on behalf of a user)', rule.id);
+  }
+  if (rule.appOnly === false && principal.appOnly) {
+    return deny('DELEGATED_REQUIRED', 'requires a delegated token (on behalf of a user); token is app-only', rule.id);
+  }
+  return checkRolesAndScopes(rule, principal) ?? checkGroups(policy, rule, principal) ?? rule.allowed;
+}
+
+function checkRolesAndScopes(rule: CompiledRule, p: Principal): Decision | undefined {
+  const needsScopes = rule.anyScopes !== undefined || rule.allScopes !== undefined;
+  const needsRoles = rule.anyRoles !== undefined || rule.allRoles !== undefined;
+  // Entra's web API library refuses such a token outright: it was not issued for an API at all.
+  if ((needsRoles || needsScopes) && p.roles.length === 0 && p.scopes.length === 0) {
+    const reason = needsScopes ? 'MISSING_SCOPE' : 'MISSING_ROLE';
+    return deny(reason, `requires ${needsScopes ? 'scopes' : 'roles'}; the token carries neither scp nor roles`, rule.id);
+  }
+  return (
+    requireAny(rule, 'MISSING_ROLE', 'roles', rule.anyRoles, p.roles) ??
+    requireAll(rule, 'MISSING_ROLE', 'roles', rule.allRoles, p.roles) ??
+    requireAny(rule, 'MISSING_SCOPE', 'scopes', rule.anyScopes, p.scopes) ??
+    requireAll(rule, 'MISSING_SCOPE', 'scopes', rule.allScopes, p.scopes)
+  );
+}
+
+function checkGroups(policy: CompiledPolicy, rule: CompiledRule, p: Principal): Decision | undefined {
+  const met = (!rule.anyGroups || hasAny(rule.anyGroups, p.groups)) && (!rule.allGroups || hasAll(rule.allGroups, p.groups));
+  if (met) return undefined;
+  const names = (ids: Iterable<string>) => [...ids].map((id) => policy.groupNames.get(id) ?? id);
+  const required = rule.anyGroups && !hasAny(rule.anyGroups, p.groups)
+    ? `one of groups ${list(names(rule.anyGroups))}`
+    : `all groups ${list(names(rule.allGroups ?? []))}`;
+  // With overage the token lists only some groups (or none), so "missing" may be wrong: say so.
+  if (p.groupsOverage) {
+    return deny(
+      'GROUPS_OVERAGE',
+      `requires ${required}; the token's group list is incomplete (groups overage): use app roles, or look the groups up in Microsoft Graph`,
+      rule.id,
+    );
+  }
+  return deny('MISSING_GROUP', `requires ${required}; token has ${list(names(p.groups))}`, rule.id);
+}
+
+function requireAny(
+  rule: CompiledRule,
+  reason: AuthzReason,
+  what: string,
+  required: ReadonlySet<string> | undefined,
+  held: readonly string[],
+): Decision | undefined {
+  if (!required || hasAny(required, held)) return undefined;
+  return deny(reason, `requires one of ${what} ${list(required)}; token has ${list(held)}`, rule.id);
+}
+
+function requireAll(
+  rule: CompiledRule,
+  reason: AuthzReason,
+  what: string,
+  required: ReadonlySet<string> | undefined,
+  held: readonly string[],
+): Decision | undefined {
+  if (!required || hasAll(required, held)) return undefined;
+  return deny(reason, `requires all ${what} ${list(required)}; token has ${list(held)}`, rule.id);
+}
+
+function hasAny(required: ReadonlySet<string>, held: readonly string[]): boolean {
+  for (const value of held) if (required.has(value)) return true;
+  return false;
+}
+
+function hasAll(required: ReadonlySet<string>, held: readonly string[]): boolean {
+  for (const value of required) if (!held.includes(value)) return false;
+  return true;
+}
+
+/** Without a principal, name the first requirement the rule would have checked, in check order. */
+function reasonWithoutToken(rule: CompiledRule): AuthzReason {
+  if (rule.issuers) return 'ISSUER_NOT_ALLOWED_FOR_ACTION';
+  if (rule.appOnly === true) return 'APP_ONLY_REQUIRED';
+  if (rule.appOnly === false) return 'DELEGATED_REQUIRED';
+  if (rule.anyScopes || rule.allScopes) return 'MISSING_SCOPE';
+  if (rule.anyGroups || rule.allGroups) return rule.anyRoles || rule.allRoles ? 'MISSING_ROLE' : 'MISSING_GROUP';
+  // Roles, or no requirement but "authenticated": no reason says exactly that, and none may allow.
+  return 'MISSING_ROLE';
+}
+
+const MAX_LISTED = 10;
+
+/** `[a b c]`, capped so a token with hundreds of groups does not produce a huge message. */
+function list(values: Iterable<string>): string {
+  const all = [...values];
+  const shown = all.slice(0, MAX_LISTED).join(' ');
+  return all.length > MAX_LISTED ? `[${shown} … +${all.length - MAX_LISTED} more]` : `[${shown}]`;
+}
