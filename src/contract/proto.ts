@@ -1,0 +1,28 @@
+/** Loads the public contract (proto/gatehouse/v1/gatehouse.proto) once, for the server and the client alike. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as protoLoader from '@grpc/proto-loader';
+
+export const AUTH_SERVICE_NAME = 'gatehouse.v1.AuthService';
+
+/** The proto folder ships beside src/ and dist/src/ alike: look upwards from this file. */
+export function protoRoot(): string {
+  for (const up of ['../../proto/', '../../../proto/']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(`${dir}gatehouse/v1/gatehouse.proto`)) return dir;
+  }
+  throw new Error('proto/gatehouse/v1/gatehouse.proto not found beside the package');
+}
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export function loadGatehouseProto(): protoLoader.PackageDefinition {
+  const root = protoRoot();
+  return protoLoader.loadSync('gatehouse/v1/gatehouse.proto', { ...LOADER_OPTIONS, includeDirs: [root] });
+}

@@ -1,0 +1,101 @@
+/**
+ * gatehouse.v1.AuthService over gRPC: thin adapters from the wire to the Authorizer and back. Token and
+ * policy outcomes are response values; only a failed call is a status (mapped in to-status.ts).
+ */
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  AuthorizeBatchRequest,
+  AuthorizeBatchResponse,
+  AuthorizeRequest,
+  AuthorizeResponse,
+  VerifyRequest,
+  VerifyResponse,
+} from '../contract/messages.js';
+import type { Authorizer } from '../decisions/authorizer.js';
+import type { AuthorizeOutcome } from '../decisions/outcome.js';
+import type { DecisionHooks } from './telemetry-hooks.js';
+import { requestIdFrom } from './request-id.js';
+import { RequestError, toServiceError } from './to-status.js';
+import { toWirePrincipal } from './wire-principal.js';
+
+export const MAX_ACTION_LENGTH = 1024;
+export const MAX_BATCH_ACTIONS = 100;
+
+export interface AuthServiceDeps {
+  /** Read per call, so a reload can swap it. */
+  readonly authorizer: () => Authorizer;
+  readonly hooks: DecisionHooks;
+  /** True once shutdown has begun: new calls are refused with UNAVAILABLE. */
+  readonly shuttingDown: () => boolean;
+}
+
+export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplementation {
+  return {
+    Verify: unary<VerifyRequest, VerifyResponse>(deps, 'Verify', async (request, requestId) => {
+      const started = performance.now();
+      const outcome = await deps.authorizer().verify(request.token);
+      deps.hooks.onVerify(outcome, (performance.now() - started) / 1000, false, requestId);
+      return outcome.valid
+        ? { valid: true, principal: toWirePrincipal(outcome.principal), denial: null }
+        : { valid: false, principal: null, denial: { reason: outcome.reason, message: outcome.message } };
+    }),
+
+    Authorize: unary<AuthorizeRequest, AuthorizeResponse>(deps, 'Authorize', async (request, requestId) => {
+      checkAction(request.action);
+      const started = performance.now();
+      const outcome = await deps.authorizer().authorize(request.token, request.action);
+      deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, requestId, 'grpc');
+      return toWireAuthorize(outcome);
+    }),
+
+    AuthorizeBatch: unary<AuthorizeBatchRequest, AuthorizeBatchResponse>(deps, 'AuthorizeBatch', async (request, requestId) => {
+      if (request.actions.length === 0) throw new RequestError('INVALID_ARGUMENT', 'actions is empty');
+      if (request.actions.length > MAX_BATCH_ACTIONS) {
+        throw new RequestError('INVALID_ARGUMENT', `at most ${MAX_BATCH_ACTIONS} actions per batch`);
+      }
+      request.actions.forEach(checkAction);
+      const started = performance.now();
+      const outcomes = await deps.authorizer().authorizeMany(request.token, request.actions);
+      const seconds = (performance.now() - started) / 1000;
+      outcomes.forEach((outcome, i) => deps.hooks.onAuthorize(request.actions[i]!, outcome, seconds, requestId, 'grpc'));
+      return { results: outcomes.map(toWireAuthorize) };
+    }),
+  };
+}
+
+function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request: Req, requestId: string) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    const requestId = requestIdFrom(call.metadata.get('x-request-id')[0]);
+    const metadata = new Metadata();
+    metadata.set('x-request-id', requestId);
+    call.sendMetadata(metadata);
+    if (deps.shuttingDown()) {
+      callback(toServiceError(new RequestError('UNAVAILABLE', 'gatehouse is shutting down; retry on another replica')));
+      return;
+    }
+    handle(call.request, requestId).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
+        callback(toServiceError(err));
+      },
+    );
+  };
+}
+
+function checkAction(action: string): void {
+  if (!action) throw new RequestError('INVALID_ARGUMENT', 'action is required: a gRPC method (/pkg.Service/Method) or resource:verb');
+  if (action.length > MAX_ACTION_LENGTH) throw new RequestError('INVALID_ARGUMENT', `action is longer than ${MAX_ACTION_LENGTH} characters`);
+}
+
+function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
+  const ms = Math.max(0, Math.round(outcome.cacheForMs));
+  const cacheFor = { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+  return {
+    allowed: outcome.allowed,
+    principal: outcome.principal ? toWirePrincipal(outcome.principal) : null,
+    denial: outcome.allowed ? null : { reason: outcome.reason ?? 'REASON_UNSPECIFIED', message: outcome.message },
+    rule: outcome.rule,
+    cacheFor,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The gRPC listener: AuthService, grpc.health.v1.Health (the probe for Kubernetes and load balancers) and
+ * reflection (grpcurl works without the proto). Shutdown: health goes NOT_SERVING, new calls get UNAVAILABLE,
+ * in-flight calls finish within the grace period.
+ */
+import { Server, ServerCredentials, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
+import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
+
+export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'> {
+  readonly address: string;
+  readonly maxMessageBytes: number;
+  /** Outermost first: metrics and logging before anything that may reject. */
+  readonly interceptors?: ServerInterceptor[];
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  readonly health: HealthImplementation;
+  /** Health NOT_SERVING and refuse new calls, then wait for in-flight calls up to `graceMs`. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const packageDefinition = loadGatehouseProto();
+  const service = packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition;
+  let shuttingDown = false;
+  const server = new Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    interceptors: options.interceptors ?? [],
+  });
+  server.addService(service, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
+
+  const health = new HealthImplementation({ '': 'SERVING', [AUTH_SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
+  });
+
+  return {
+    port,
+    health,
+    async shutdown(graceMs) {
+      shuttingDown = true;
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(AUTH_SERVICE_NAME, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

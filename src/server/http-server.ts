@@ -1,0 +1,72 @@
+/**
+ * The operations listener (`server.http`): `/metrics` for Prometheus, `/healthz` (the process is alive) and
+ * `/readyz` (config loaded and every issuer has usable keys or is still within its first fetch).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface HttpServerOptions {
+  readonly address: string;
+  readonly readiness: () => Readiness;
+  /** The Prometheus exposition; absent: /metrics is 404. */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+}
+
+export interface RunningHttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (path === '/readyz') {
+      const { ready, detail } = options.readiness();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ ready, ...detail })}\n`);
+      return;
+    }
+    if (path === '/metrics' && options.metrics) {
+      options.metrics().then(
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+  server.keepAliveTimeout = 65_000;
+  const { host, port } = splitAddress(options.address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)) };
+}

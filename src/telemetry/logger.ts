@@ -1,0 +1,43 @@
+/**
+ * pino, built once in main and handed down. Tokens and `authorization` metadata are redacted wherever they
+ * appear; the core never logs (it reports through observers), so these paths cover every place one could land.
+ */
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'metadata.authorization',
+  '*.metadata.authorization',
+  'client_secret',
+  '*.client_secret',
+];
+
+export interface LoggerOptions {
+  readonly level: LevelWithSilent;
+  /** Human-readable output (gatehouse dev); JSON lines otherwise. */
+  readonly pretty?: boolean;
+  /** Where lines go; stdout by default. Tests pass a stream and parse what was written. */
+  readonly destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base = {
+    level: options.level,
+    base: { service: 'gatehouse' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (options.destination) return pino(base, options.destination);
+  if (options.pretty) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } } });
+  }
+  return pino(base, pino.destination({ sync: false }));
+}
