@@ -22,7 +22,8 @@ const duration = (fallback: string) =>
 /** https everywhere; plain http only on loopback, so local development and tests work. */
 const secureUrl = z.string().superRefine((value, ctx) => {
   if (!URL.canParse(value)) ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
-  else if (!isSecureUrl(value)) ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only on loopback): ${value}` });
+  else if (!isSecureUrl(value))
+    ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only on loopback): ${value}` });
 });
 
 /** Asymmetric algorithms only: never `none`, never HMAC with keys fetched from a provider. */
@@ -46,7 +47,10 @@ const entraIssuer = z
       message: `must be a tenant id (GUID) or one of ${MULTI_TENANT.join(', ')}`,
     }),
     allowed_tenants: z.array(z.string().refine((t) => t === '*' || GUID.test(t), 'must be a tenant id (GUID) or "*"')).optional(),
-    token_versions: z.array(z.union([z.literal(1), z.literal(2)])).min(1).default([1, 2]),
+    token_versions: z
+      .array(z.union([z.literal(1), z.literal(2)]))
+      .min(1)
+      .default([1, 2]),
     authority: secureUrl.default('https://login.microsoftonline.com'),
     audiences,
     algorithms: z.array(algorithm).min(1).default(['RS256']),
@@ -101,7 +105,11 @@ export const configSchema = z
       .object({
         grpc: listenAddress.default('0.0.0.0:50051'),
         http: listenAddress.default('0.0.0.0:9464'),
-        max_message_bytes: z.number().int().min(1024).default(64 * 1024),
+        max_message_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024),
         shutdown_grace: duration('10s'),
       })
       .strict()
@@ -120,7 +128,12 @@ export const configSchema = z
     tokens: z
       .object({
         clock_skew: duration('60s'),
-        max_bytes: z.number().int().min(512).max(1024 * 1024).default(16384),
+        max_bytes: z
+          .number()
+          .int()
+          .min(512)
+          .max(1024 * 1024)
+          .default(16384),
       })
       .strict()
       .prefault({}),
@@ -137,7 +150,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    metrics: z.object({ tenant_label: z.boolean().default(false) }).strict().prefault({}),
+    metrics: z
+      .object({ tenant_label: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -78,9 +78,18 @@ export class Authorizer {
     let pending = false;
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
-      const anonymous = authorize(policy, undefined, action);
-      if (anonymous.allowed) {
-        results[i] = { allowed: true, principal: undefined, reason: undefined, message: '', rule: anonymous.rule, cacheForMs: this.#maxTtlMs, cached: false };
+      // A public rule needs no token; check it before anything is verified.
+      const first = policy.rules[policy.index.firstMatch(action)];
+      if (first?.public) {
+        results[i] = {
+          allowed: true,
+          principal: undefined,
+          reason: undefined,
+          message: '',
+          rule: first.id,
+          cacheForMs: this.#maxTtlMs,
+          cached: false,
+        };
         continue;
       }
       const hit = token ? this.#cache.getByKey(keyFor(tokenHash, action)) : undefined;

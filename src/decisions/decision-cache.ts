@@ -44,6 +44,7 @@ interface Entry<V> {
  * debounces its clock with real timers and treats a start time of 0 as "no TTL", both of which
  * would make a fake clock lie. Expired entries are dropped when read, or evicted by size.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- any non-nullish value (lru-cache requires it)
 export class DecisionCache<V extends {}> {
   readonly #lru: LRUCache<string, Entry<V>> | undefined;
   readonly #maxTtlMs: number;

@@ -58,7 +58,11 @@ function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Pri
   if (!principal) return deny(reasonWithoutToken(rule), 'requires a verified token; none was given', rule.id);
 
   if (rule.issuers && !rule.issuers.has(principal.issuerId)) {
-    return deny('ISSUER_NOT_ALLOWED_FOR_ACTION', `requires a token from issuer ${list(rule.issuers)}; token is from ${principal.issuerId}`, rule.id);
+    return deny(
+      'ISSUER_NOT_ALLOWED_FOR_ACTION',
+      `requires a token from issuer ${list(rule.issuers)}; token is from ${principal.issuerId}`,
+      rule.id,
+    );
   }
   if (rule.appOnly === true && !principal.appOnly) {
     return deny('APP_ONLY_REQUIRED', 'requires an application (app-only) token; token is delegated (on behalf of a user)', rule.id);
@@ -89,9 +93,10 @@ function checkGroups(policy: CompiledPolicy, rule: CompiledRule, p: Principal): 
   const met = (!rule.anyGroups || hasAny(rule.anyGroups, p.groups)) && (!rule.allGroups || hasAll(rule.allGroups, p.groups));
   if (met) return undefined;
   const names = (ids: Iterable<string>) => [...ids].map((id) => policy.groupNames.get(id) ?? id);
-  const required = rule.anyGroups && !hasAny(rule.anyGroups, p.groups)
-    ? `one of groups ${list(names(rule.anyGroups))}`
-    : `all groups ${list(names(rule.allGroups ?? []))}`;
+  const required =
+    rule.anyGroups && !hasAny(rule.anyGroups, p.groups)
+      ? `one of groups ${list(names(rule.anyGroups))}`
+      : `all groups ${list(names(rule.allGroups ?? []))}`;
   // With overage the token lists only some groups (or none), so "missing" may be wrong: say so.
   if (p.groupsOverage) {
     return deny(

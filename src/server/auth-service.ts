@@ -85,7 +85,8 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
 
 function checkAction(action: string): void {
   if (!action) throw new RequestError('INVALID_ARGUMENT', 'action is required: a gRPC method (/pkg.Service/Method) or resource:verb');
-  if (action.length > MAX_ACTION_LENGTH) throw new RequestError('INVALID_ARGUMENT', `action is longer than ${MAX_ACTION_LENGTH} characters`);
+  if (action.length > MAX_ACTION_LENGTH)
+    throw new RequestError('INVALID_ARGUMENT', `action is longer than ${MAX_ACTION_LENGTH} characters`);
 }
 
 function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {

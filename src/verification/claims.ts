@@ -44,7 +44,10 @@ export function checkAudience(payload: Readonly<Record<string, unknown>>, source
 export function checkVersion(payload: Readonly<Record<string, unknown>>, source: KeySource): void {
   if (source.kind !== 'entra') return;
   if (payload.ver !== source.tokenVersion) {
-    throw new TokenError('CLAIMS_INVALID', `the token's "ver" is ${JSON.stringify(payload.ver)}, expected "${source.tokenVersion}" for its issuer`);
+    throw new TokenError(
+      'CLAIMS_INVALID',
+      `the token's "ver" is ${JSON.stringify(payload.ver)}, expected "${source.tokenVersion}" for its issuer`,
+    );
   }
 }
 

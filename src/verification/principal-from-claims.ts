@@ -30,7 +30,13 @@ export function principalFromClaims(payload: Readonly<Record<string, unknown>>, 
  * Entra marks app tokens with `idtyp: app` when the optional claim is on; otherwise an app token is one
  * without delegated scopes. Other issuers: a client-credentials token's subject is the client itself (RFC 9068).
  */
-function isAppOnly(payload: Readonly<Record<string, unknown>>, source: KeySource, scopes: readonly string[], sub: string, clientId: string): boolean {
+function isAppOnly(
+  payload: Readonly<Record<string, unknown>>,
+  source: KeySource,
+  scopes: readonly string[],
+  sub: string,
+  clientId: string,
+): boolean {
   if (payload.idtyp === 'app') return true;
   if (payload.idtyp === 'user') return false;
   if (source.kind === 'entra') return scopes.length === 0;

@@ -2,7 +2,7 @@
  * Signing keys prepared once (JWK → KeyObject when the key set is fetched) and the one function that checks
  * a signature with them. The algorithm must fit the key: the token's `alg` never picks the method on its own.
  */
-import { createPublicKey, constants, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, constants, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 export interface SigningKey {
   readonly kid: string | undefined;
@@ -84,7 +84,12 @@ export function verifySignature(alg: string, key: SigningKey, signingInput: stri
   const data = Buffer.from(signingInput, 'latin1');
   try {
     if (spec.pss) {
-      return verify(spec.digest, data, { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+      return verify(
+        spec.digest,
+        data,
+        { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+        signature,
+      );
     }
     if (spec.ecdsa) return verify(spec.digest, data, { key: key.keyObject, dsaEncoding: 'ieee-p1363' }, signature);
     return verify(spec.digest, data, key.keyObject, signature);
@@ -93,7 +98,7 @@ export function verifySignature(alg: string, key: SigningKey, signingInput: stri
   }
 }
 
-function publicPart(k: Record<string, unknown>): import('node:crypto').JsonWebKey {
+function publicPart(k: Record<string, unknown>): JsonWebKey {
   if (k.kty === 'RSA') return { kty: 'RSA', n: k.n as string, e: k.e as string };
   return { kty: k.kty as string, crv: k.crv as string, x: k.x as string, ...(k.kty === 'EC' ? { y: k.y as string } : {}) };
 }

@@ -83,8 +83,10 @@ function checkHeader(header: Readonly<Record<string, unknown>>): string {
     }
   }
   if ('crit' in header) throw new TokenError('TOKEN_MALFORMED', 'the token header has critical extensions ("crit") we do not support');
-  if (header.kid !== undefined && typeof header.kid !== 'string') throw new TokenError('TOKEN_MALFORMED', 'the token header "kid" is not a string');
-  if (header.x5t !== undefined && typeof header.x5t !== 'string') throw new TokenError('TOKEN_MALFORMED', 'the token header "x5t" is not a string');
+  if (header.kid !== undefined && typeof header.kid !== 'string')
+    throw new TokenError('TOKEN_MALFORMED', 'the token header "kid" is not a string');
+  if (header.x5t !== undefined && typeof header.x5t !== 'string')
+    throw new TokenError('TOKEN_MALFORMED', 'the token header "x5t" is not a string');
   return alg;
 }
 
@@ -99,7 +101,10 @@ async function routeIssuer(context: VerificationContext, iss: string, tid: unkno
     const retried = registry.route(iss, tid, metadataOf);
     if (retried) return retried;
     if (keyCache.hasUnloadedSources()) {
-      throw new TokenError('KEYS_UNAVAILABLE', 'an issuer\'s metadata cannot be fetched right now, so the token\'s issuer cannot be checked; retry shortly');
+      throw new TokenError(
+        'KEYS_UNAVAILABLE',
+        "an issuer's metadata cannot be fetched right now, so the token's issuer cannot be checked; retry shortly",
+      );
     }
   }
   throw new TokenError('ISSUER_NOT_TRUSTED', `issuer ${JSON.stringify(iss)} is not trusted here`);

@@ -52,10 +52,7 @@ describe('test Entra server', () => {
     assert.equal(v1.keys.length, 7 + 2);
     const byKid = new Map(v2.keys.map((k) => [k.kid, k]));
     assert.equal(byKid.get(entra.kid('tenant'))?.issuer, 'https://login.microsoftonline.com/{tenantid}/v2.0');
-    assert.equal(
-      byKid.get(entra.kid('consumer'))?.issuer,
-      `https://login.microsoftonline.com/${CONSUMER_TENANT_ID}/v2.0`,
-    );
+    assert.equal(byKid.get(entra.kid('consumer'))?.issuer, `https://login.microsoftonline.com/${CONSUMER_TENANT_ID}/v2.0`);
     assert.equal(byKid.get(entra.kid('tenant'))?.x5t, entra.kid('tenant'));
     assert.ok(v1.keys.every((k) => k.issuer === undefined));
     assert.ok(v1.keys.some((k) => k.kid === entra.kid('tenant')));
@@ -121,10 +118,7 @@ describe('test Entra server', () => {
     assert.equal(header.kid, undefined);
     assert.equal(header.x5t, entra.kid('tenant'));
     assert.equal(header.nonce, 'n');
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
-      string,
-      unknown
-    >;
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
     assert.equal(payload.iat, now);
     assert.equal(payload.exp, now + 60);
     assert.equal('nbf' in payload, false);

@@ -73,7 +73,10 @@ describe('compilePattern', () => {
   ];
   for (const [pattern, why] of invalid) {
     it(`rejects ${JSON.stringify(pattern)}`, () => {
-      assert.throws(() => compilePattern(pattern), (err: unknown) => err instanceof PatternError && why.test(err.message));
+      assert.throws(
+        () => compilePattern(pattern),
+        (err: unknown) => err instanceof PatternError && why.test(err.message),
+      );
     });
   }
 });

@@ -97,7 +97,10 @@ describe('authorize', () => {
   });
 
   it('checks the issuer before anything else', () => {
-    assert.equal(reasonOf(decide({ issuers: ['partner'], app_only: true, any_roles: ['X'] }, principal())), 'ISSUER_NOT_ALLOWED_FOR_ACTION');
+    assert.equal(
+      reasonOf(decide({ issuers: ['partner'], app_only: true, any_roles: ['X'] }, principal())),
+      'ISSUER_NOT_ALLOWED_FOR_ACTION',
+    );
   });
 
   it('requires app-only or delegated tokens', () => {

@@ -55,7 +55,11 @@ describe('compileRules', () => {
   });
 
   it('rejects unknown group names, naming the rule and key', () => {
-    const problems = problemsOf([rule('x', { actions: ['x'] }), rule('y', { actions: ['y'] }), rule('orders-write', { all_groups: ['orders-readers', 'orders-admin'] })]);
+    const problems = problemsOf([
+      rule('x', { actions: ['x'] }),
+      rule('y', { actions: ['y'] }),
+      rule('orders-write', { all_groups: ['orders-readers', 'orders-admin'] }),
+    ]);
     assert.equal(problems.length, 1);
     assert.match(problems[0] ?? '', /^rules\[2\] \(id orders-write\)\.all_groups\[1\]: unknown group name "orders-admin"/);
   });
@@ -81,7 +85,10 @@ describe('compileRules', () => {
   it('rejects a rule after a catch-all', () => {
     const problems = problemsOf([rule('all', { actions: ['*'] }), rule('late', { actions: ['orders:read'] })]);
     assert.equal(problems.length, 1);
-    assert.match(problems[0] ?? '', /^rules\[1\] \(id late\)\.actions: unreachable: "orders:read" is matched first by rules\[0\] \(id all\) "\*"/);
+    assert.match(
+      problems[0] ?? '',
+      /^rules\[1\] \(id late\)\.actions: unreachable: "orders:read" is matched first by rules\[0\] \(id all\) "\*"/,
+    );
   });
 
   it('rejects a rule whose every pattern earlier rules cover, across several rules', () => {
@@ -96,7 +103,11 @@ describe('compileRules', () => {
 
   it('accepts a rule that earlier rules cover only in part', () => {
     assert.doesNotThrow(() =>
-      compileRules([rule('get', { actions: ['/o.v1.Orders/Get*'] }), rule('rest', { actions: ['/o.v1.Orders/GetOrder', '/o.v1.Orders/*'] })], {}, []),
+      compileRules(
+        [rule('get', { actions: ['/o.v1.Orders/Get*'] }), rule('rest', { actions: ['/o.v1.Orders/GetOrder', '/o.v1.Orders/*'] })],
+        {},
+        [],
+      ),
     );
   });
 

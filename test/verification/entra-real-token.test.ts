@@ -21,11 +21,19 @@ function fakeEntra(): { fetch: typeof fetch; urls: string[] } {
     const url = String(input);
     urls.push(url);
     if (url === `${AUTHORITY}/${tenant}/.well-known/openid-configuration`) {
-      const doc = { ...v1Discovery, issuer: String(v1Discovery.issuer).replace('{tenantid}', tenant), jwks_uri: `${AUTHORITY}/${tenant}/discovery/keys` };
+      const doc = {
+        ...v1Discovery,
+        issuer: String(v1Discovery.issuer).replace('{tenantid}', tenant),
+        jwks_uri: `${AUTHORITY}/${tenant}/discovery/keys`,
+      };
       return Response.json(doc);
     }
     if (url === `${AUTHORITY}/${tenant}/v2.0/.well-known/openid-configuration`) {
-      const doc = { ...v2Discovery, issuer: String(v2Discovery.issuer).replace('{tenantid}', tenant), jwks_uri: `${AUTHORITY}/${tenant}/discovery/v2.0/keys` };
+      const doc = {
+        ...v2Discovery,
+        issuer: String(v2Discovery.issuer).replace('{tenantid}', tenant),
+        jwks_uri: `${AUTHORITY}/${tenant}/discovery/v2.0/keys`,
+      };
       return Response.json(doc);
     }
     if (url.startsWith(`${AUTHORITY}/${tenant}/discovery/`)) return Response.json(vector.jwks);
@@ -36,7 +44,9 @@ function fakeEntra(): { fetch: typeof fetch; urls: string[] } {
 
 function context(at: string, versions: (1 | 2)[] = [1, 2]) {
   const config = validateConfig({
-    issuers: [{ id: 'cyrano', type: 'entra', tenant: vector.expect.tenant_id, token_versions: versions, audiences: [vector.expect.audience] }],
+    issuers: [
+      { id: 'cyrano', type: 'entra', tenant: vector.expect.tenant_id, token_versions: versions, audiences: [vector.expect.audience] },
+    ],
   });
   const fake = fakeEntra();
   const now = Date.parse(at);
@@ -65,10 +75,13 @@ describe('the real Microsoft-signed Entra v1 token', () => {
     assert.equal(principal.tokenVersion, vector.expect.version);
     assert.deepEqual(principal.roles, []);
     assert.deepEqual(principal.scopes, []);
-    assert.ok(fake.urls.some((u) => u.endsWith('/discovery/keys')), 'keys came from the discovered jwks_uri');
+    assert.ok(
+      fake.urls.some((u) => u.endsWith('/discovery/keys')),
+      'keys came from the discovered jwks_uri',
+    );
   });
 
-  it('is refused as expired at today\'s clock', async () => {
+  it("is refused as expired at today's clock", async () => {
     const { ctx } = context(new Date().toISOString());
     assert.equal(await reasonOf(verifyToken(ctx, vector.token)), 'TOKEN_EXPIRED');
   });
@@ -97,7 +110,13 @@ describe('the real Microsoft-signed Entra v1 token', () => {
       const reason = await reasonOf(verifyToken(ctx, tampered));
       // A changed last base64 character can decode to the same bytes (unused low bits): only then may it pass.
       if (reason === 'VALID') {
-        assert.equal(Buffer.from(tampered.split('.')[2]!, 'base64url').equals(Buffer.from(vector.token.split('.')[2]!, 'base64url')) || i === vector.token.indexOf('.') - 1 || i === vector.token.lastIndexOf('.') - 1, true, `byte ${i} changed and the token still verified`);
+        assert.equal(
+          Buffer.from(tampered.split('.')[2]!, 'base64url').equals(Buffer.from(vector.token.split('.')[2]!, 'base64url')) ||
+            i === vector.token.indexOf('.') - 1 ||
+            i === vector.token.lastIndexOf('.') - 1,
+          true,
+          `byte ${i} changed and the token still verified`,
+        );
       } else refused++;
     }
     assert.ok(refused > positions.length - 4, `refused ${refused} of ${positions.length}`);
