@@ -3,7 +3,19 @@ import type { WirePrincipal } from '../contract/messages.js';
 import { toStruct } from '../contract/struct.js';
 import type { Principal } from '../verification/principal.js';
 
+/** A cached decision reuses its Principal object: convert each one once (claims to Struct is the costly part). */
+const converted = new WeakMap<Principal, WirePrincipal>();
+
 export function toWirePrincipal(principal: Principal): WirePrincipal {
+  let wire = converted.get(principal);
+  if (!wire) {
+    wire = convert(principal);
+    converted.set(principal, wire);
+  }
+  return wire;
+}
+
+function convert(principal: Principal): WirePrincipal {
   return {
     issuer: principal.issuer,
     issuerId: principal.issuerId,
