@@ -14,13 +14,13 @@ export function checkTime(payload: Readonly<Record<string, unknown>>, source: Ke
   const nbf = numericDate(payload, 'nbf', source.kind === 'entra');
   const iat = numericDate(payload, 'iat', source.kind === 'entra');
   if (exp! <= nowSeconds - skewSeconds) {
-    throw new TokenError('TOKEN_EXPIRED', `the token expired at ${new Date(exp! * 1000).toISOString()}; get a new one`);
+    throw new TokenError('TOKEN_EXPIRED', `the token expired at ${isoTime(exp!)}; get a new one`);
   }
   if (nbf !== undefined && nbf > nowSeconds + skewSeconds) {
-    throw new TokenError('TOKEN_NOT_YET_VALID', `the token is not valid before ${new Date(nbf * 1000).toISOString()}`);
+    throw new TokenError('TOKEN_NOT_YET_VALID', `the token is not valid before ${isoTime(nbf)}`);
   }
   if (iat !== undefined && iat > nowSeconds + skewSeconds) {
-    throw new TokenError('TOKEN_NOT_YET_VALID', `the token was issued in the future (${new Date(iat * 1000).toISOString()}); check clocks`);
+    throw new TokenError('TOKEN_NOT_YET_VALID', `the token was issued in the future (${isoTime(iat)}); check clocks`);
   }
   return exp!;
 }
@@ -61,4 +61,10 @@ function numericDate(payload: Readonly<Record<string, unknown>>, name: string, r
     throw new TokenError('CLAIMS_INVALID', `the token's "${name}" claim is not a number of seconds`);
   }
   return value;
+}
+
+/** For messages only: a finite NumericDate can still lie outside what Date holds (toISOString would throw). */
+function isoTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? `${seconds} s after the epoch` : date.toISOString();
 }

@@ -11,6 +11,8 @@ import { metadataFromDiscovery, type IssuerMetadata, type KeySource } from './is
 import type { VerificationObserver } from './observer.js';
 import { importSigningKey, type SigningKey } from './signing-key.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface KeyCacheOptions {
   readonly refreshIntervalMs: number;
   readonly unknownKidCooldownMs: number;
@@ -260,7 +262,8 @@ export class KeyCache {
       ? refreshIntervalMs
       : Math.min(refreshIntervalMs, Math.max(1000, unknownKidCooldownMs) * 2 ** Math.min(state.consecutiveFailures - 1, 10));
     clearTimeout(state.timer);
-    state.timer = setTimeout(() => void this.#refreshAndSchedule(state), delay);
+    // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): clamp, or a long interval becomes a fetch loop.
+    state.timer = setTimeout(() => void this.#refreshAndSchedule(state), Math.min(delay, MAX_TIMER_MS));
     state.timer.unref();
   }
 }

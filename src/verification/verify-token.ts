@@ -34,6 +34,7 @@ export async function verifyToken(context: VerificationContext, rawToken: string
 
   const { header, payload, signingInput, signature } = parseJws(token);
   const alg = checkHeader(header);
+  if (signature.length === 0) throw new TokenError('TOKEN_MALFORMED', 'the token has no signature (unsigned tokens are never accepted)');
 
   const iss = payload.iss;
   if (typeof iss !== 'string' || !iss) throw new TokenError('CLAIMS_INVALID', 'the token has no "iss" claim');
@@ -50,7 +51,9 @@ export async function verifyToken(context: VerificationContext, rawToken: string
     throw new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} does not fit the issuer's key`);
   }
   // Entra v2 keys say which issuer they sign for: a consumer-tenant key signs only consumer tokens.
-  if (key.issuer !== undefined && key.issuer.replace(TENANT_TEMPLATE, String(payload.tid)) !== iss) {
+  // `tid` is unchecked yet: only a string may fill the template (String() of a hostile object throws).
+  const tid = typeof payload.tid === 'string' ? payload.tid : '';
+  if (key.issuer !== undefined && key.issuer.replace(TENANT_TEMPLATE, tid) !== iss) {
     throw new TokenError('SIGNATURE_INVALID', 'the token is signed by a key that may not sign for its issuer');
   }
   if (!verifySignature(alg, key, signingInput, signature)) {

@@ -23,7 +23,11 @@ export class IssuerRegistry {
     for (const source of this.sources) {
       const expected = source.expectedIssuer ?? metadataOf(source.id)?.issuer;
       if (expected === undefined) continue;
-      if (expected === iss) return source;
+      if (expected === iss) {
+        // A single-tenant issuer names its tenant: a token whose `tid` names another is not from that issuer.
+        if (source.tenant !== undefined && typeof tid === 'string' && tid.toLowerCase() !== source.tenant) continue;
+        return source;
+      }
       if (expected.includes(TENANT_TEMPLATE) && typeof tid === 'string' && GUID.test(tid)) {
         if (expected.replace(TENANT_TEMPLATE, tid) === iss) return source;
       }
