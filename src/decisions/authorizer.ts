@@ -3,6 +3,7 @@
  * Transport-free. Rules are swapped atomically on reload (a call uses the policy it started with) and a swap
  * clears the decision cache. Any exception on the path becomes a denial in the caller, never an allow.
  */
+import { stripBearer } from '../contract/bearer.js';
 import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
 import type { Principal } from '../verification/principal.js';
@@ -74,7 +75,9 @@ export class Authorizer {
   async authorizeMany(token: string, actions: readonly string[]): Promise<AuthorizeOutcome[]> {
     const policy = this.#policy;
     const results: (AuthorizeOutcome | undefined)[] = new Array(actions.length);
-    const tokenHash = token ? hashToken(token) : '';
+    // Keyed by the token itself, so "Bearer <jwt>" and "<jwt>" share one entry.
+    const bare = stripBearer(token);
+    const tokenHash = bare ? hashToken(bare) : '';
     let pending = false;
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
@@ -92,7 +95,7 @@ export class Authorizer {
         };
         continue;
       }
-      const hit = token ? this.#cache.getByKey(keyFor(tokenHash, action)) : undefined;
+      const hit = bare ? this.#cache.getByKey(keyFor(tokenHash, action)) : undefined;
       if (hit) results[i] = this.#fromDecision(hit.decision, hit.principal, hit.expiresAtMs, true);
       else pending = true;
     }

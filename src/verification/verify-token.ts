@@ -2,7 +2,7 @@
  * Raw token → Principal, or a coded TokenError. Guard clauses in the order that keeps forged tokens cheap and
  * their reasons honest: size, shape, header, issuer, key, signature, then tenant, time, audience, version.
  */
-import { stripBearer } from './bearer.js';
+import { stripBearer } from '../contract/bearer.js';
 import { checkAudience, checkTime, checkVersion } from './claims.js';
 import type { Clock } from './clock.js';
 import { TokenError } from './errors.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
-import { stripBearer } from '../../src/verification/bearer.js';
+import { stripBearer } from '../../src/contract/bearer.js';
 import { Reasons, TokenError } from '../../src/verification/errors.js';
 import type { Principal } from '../../src/verification/principal.js';
 import { createVerificationContext } from '../../src/verification/verifier.js';
