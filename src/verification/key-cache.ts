@@ -171,7 +171,9 @@ export class KeyCache {
   }
 
   #missError(state: SourceState, hint: KeyHint): TokenError {
-    if (!this.#usable(state)) {
+    // The provider failed its last fetch: the key may be new (a rotation) and simply not fetchable yet, so
+    // the honest answer is "retry later", not "no such key".
+    if (!this.#usable(state) || state.consecutiveFailures > 0) {
       const why = state.lastError ? `: ${state.lastError}` : '';
       return new TokenError(
         'KEYS_UNAVAILABLE',

@@ -121,6 +121,21 @@ describe('key cache', () => {
     }
   });
 
+  it('an unknown kid while the provider is down is KEYS_UNAVAILABLE (retry later), not KEY_NOT_FOUND', async () => {
+    const { ctx, advance } = setup();
+    assert.equal(await reasonOf(verifyToken(ctx, await mint())), 'VALID');
+    const rotated = await mint({ key: 'unlisted' }); // signed by a key the provider has not published to us yet
+    assert.equal(await reasonOf(verifyToken(ctx, rotated)), 'KEY_NOT_FOUND', 'provider up: the key is simply unknown');
+    entra.setDown(true);
+    try {
+      advance(MINUTE); // past the cooldown, so the unknown kid triggers a refetch, which fails
+      assert.equal(await reasonOf(verifyToken(ctx, rotated)), 'KEYS_UNAVAILABLE');
+      assert.equal(await reasonOf(verifyToken(ctx, await mint())), 'VALID', 'known keys still serve');
+    } finally {
+      entra.setDown(false);
+    }
+  });
+
   it('down from the start: KEYS_UNAVAILABLE, and tokens verify once it is back and the cooldown has passed', async () => {
     entra.setDown(true);
     const { ctx, counts, advance } = setup();
