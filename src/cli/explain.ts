@@ -1,0 +1,69 @@
+/**
+ * `gatehouse explain`: decides locally, from a config file, and shows every rule on the way: which one
+ * decided and why the others did not. The token is verified against the issuers' real keys.
+ * Exit 0 allowed, 1 denied, 2 bad config.
+ */
+import type { VerifyOutcome } from '../decisions/outcome.js';
+import { createAuthorizer } from '../decisions/create-authorizer.js';
+import { explain, type ExplainStep } from '../policy/authorize.js';
+import { checkConfigFile } from './check-config.js';
+import { EXIT_DENIED, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
+import { fromPrincipal, principalRows, renderProblems, renderRows, type Row } from './render.js';
+import { readTokenArgument } from './token-input.js';
+
+export interface ExplainCommandOptions {
+  readonly config: string;
+  readonly token?: string;
+  readonly action: string;
+}
+
+export async function explainCommand(options: ExplainCommandOptions): Promise<number> {
+  const checked = checkConfigFile(options.config);
+  if (!checked.ok) {
+    console.error(renderProblems(options.config, checked.problems));
+    return EXIT_FAILED;
+  }
+  const token = options.token ? await readTokenArgument(options.token) : '';
+  const authorizer = createAuthorizer(checked.config);
+  let verified: VerifyOutcome;
+  try {
+    // Keys are fetched on demand, for the token's issuer, exactly as the server would on a cold start.
+    verified = await authorizer.verify(token);
+  } finally {
+    authorizer.verification.keyCache.stop();
+  }
+
+  const principal = verified.valid ? verified.principal : undefined;
+  const steps = explain(authorizer.policy, principal, options.action);
+  const header: Row[] = verified.valid
+    ? [['token', 'valid'], ...principalRows(fromPrincipal(verified.principal)).map(([k, v]): Row => [`  ${k}`, v])]
+    : [['token', `invalid: ${verified.reason}: ${verified.message}`]];
+  if (!verified.valid && verified.detail) header.push(['  detail', verified.detail]);
+  header.push(['action', options.action]);
+  console.log(renderRows(header));
+  if (!verified.valid) console.log('(explaining the rules without a principal)');
+  console.log(`\nrules, in order (the first whose pattern matches decides):\n${renderSteps(steps)}\n`);
+
+  const decision = finalDecision(steps, verified);
+  console.log(renderRows([['decision', decision.text]]));
+  return decision.allowed ? EXIT_OK : EXIT_DENIED;
+}
+
+function renderSteps(steps: readonly ExplainStep[]): string {
+  if (steps.length === 0) return '  (no rules)';
+  const rows = steps.map(({ rule, matched, decided, why }, i): Row => {
+    const state = decided ? 'DECIDES' : matched ? 'skipped' : 'no match';
+    return [`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`];
+  });
+  return renderRows(rows);
+}
+
+/** What the server answers: a public rule needs no token; otherwise a refused token decides before the rules. */
+function finalDecision(steps: readonly ExplainStep[], verified: VerifyOutcome): { allowed: boolean; text: string } {
+  const decided = steps.find((s) => s.decided)?.decided;
+  if (decided?.allowed && decided.public) return { allowed: true, text: `allowed by public rule ${decided.rule}` };
+  if (!verified.valid) return { allowed: false, text: `denied ${verified.reason} (the token is refused before any rule is evaluated)` };
+  if (!decided) return { allowed: false, text: 'denied NO_MATCHING_RULE (no rule matches the action)' };
+  if (decided.allowed) return { allowed: true, text: `allowed by rule ${decided.rule}` };
+  return { allowed: false, text: `denied ${decided.reason} by rule ${decided.rule}: ${decided.message}` };
+}
