@@ -10,15 +10,21 @@ import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
 import type { DecisionHooks } from './server/telemetry-hooks.js';
 import { AuditLog } from './telemetry/audit.js';
+import { decisionMetrics } from './telemetry/decision-metrics.js';
+import { grpcMetricsInterceptor, preinitialiseGrpcMetrics } from './telemetry/grpc-metrics-interceptor.js';
 import type { Logger } from './telemetry/logger.js';
-import type { Clock } from './verification/clock.js';
+import { createMetrics, type GatehouseMetrics } from './telemetry/metrics.js';
+import { readPackageVersion } from './telemetry/package-version.js';
+import { systemClock, type Clock } from './verification/clock.js';
 import type { Fetch } from './verification/fetch-json.js';
-import type { VerificationObserver } from './verification/observer.js';
+import { observeAll, type VerificationObserver } from './verification/observer.js';
 
 export interface GatehouseDeps {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly fetch?: Fetch;
+  /** For `gatehouse_build_info`; read from package.json here when absent. */
+  readonly version?: string;
 }
 
 export interface Gatehouse {
@@ -28,6 +34,8 @@ export interface Gatehouse {
   authorizer(): Authorizer;
   /** Resolves once every issuer's first key fetch has finished (successfully or not). */
   readonly prefetched: Promise<void>;
+  /** The Prometheus metrics served on `/metrics` (a registry of this instance only). */
+  readonly metrics: GatehouseMetrics;
   /** Applies a new config's rules (and issuers); on failure keeps the running ones and throws. */
   reload(config: Config): Promise<void>;
   /** Not ready, refuse new calls, finish in-flight calls, close listeners. */
@@ -37,16 +45,30 @@ export interface Gatehouse {
 export async function startGatehouse(config: Config, deps: GatehouseDeps): Promise<Gatehouse> {
   const { logger } = deps;
   const audit = new AuditLog(logger);
-  const observer = loggingObserver(logger);
-  let current = createAuthorizer(config, { clock: deps.clock, fetch: deps.fetch, observer });
+  let current: Authorizer;
   let running = config;
   let draining = false;
+  const metrics = createMetrics({
+    version: deps.version ?? readPackageVersion(),
+    tenantLabel: config.metrics.tenant_label,
+    keySources: () => current.verification.keyCache.status(),
+    decisionCacheSize: () => current.cachedDecisions,
+    now: deps.clock ?? systemClock,
+  });
+  // Issuer ids that may label metrics: the running config's, plus a reload's while its keys load.
+  let issuerIds = new Set(config.issuers.map((i) => i.id));
+  const recorder = decisionMetrics(metrics, { isConfiguredIssuer: (id) => issuerIds.has(id) });
+  recorder.setIssuers(issuerIds);
+  const observer = observeAll(loggingObserver(logger), recorder.observer);
+  current = createAuthorizer(config, { clock: deps.clock, fetch: deps.fetch, observer });
 
   const hooks: DecisionHooks = {
     onAuthorize(action, outcome, seconds, requestId, via) {
       audit.record({ requestId, action, outcome, latencySeconds: seconds, via });
+      recorder.onAuthorize(action, outcome, seconds, requestId, via);
     },
-    onVerify(outcome, seconds, _cached, requestId) {
+    onVerify(outcome, seconds, cached, requestId) {
+      recorder.onVerify(outcome, seconds, cached, requestId);
       if (!logger.isLevelEnabled('debug')) return;
       logger.debug(
         outcome.valid
@@ -71,12 +93,15 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     maxMessageBytes: config.server.max_message_bytes,
     authorizer: () => current,
     hooks,
+    interceptors: [grpcMetricsInterceptor(metrics.grpc)],
   });
+  preinitialiseGrpcMetrics(metrics.grpc, grpc.methods);
   let http;
   try {
     http = await startHttpServer({
       address: config.server.http,
       readiness: () => readiness(current, draining),
+      metrics: () => metrics.exposition(),
     });
   } catch (err) {
     await grpc.shutdown(0);
@@ -93,19 +118,15 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     httpPort: http.port,
     authorizer: () => current,
     prefetched,
+    metrics,
     async reload(next) {
-      const issuersChanged =
-        JSON.stringify([next.issuers, next.keys, next.tokens]) !== JSON.stringify([running.issuers, running.keys, running.tokens]);
-      if (issuersChanged) {
-        const replacement = createAuthorizer(next, { clock: deps.clock, fetch: deps.fetch, observer });
-        await replacement.verification.keyCache.start();
-        const old = current;
-        current = replacement;
-        old.verification.keyCache.stop();
-      } else {
-        current.setPolicy(compilePolicy(next));
+      try {
+        await applyConfig(next);
+        metrics.countReload('success');
+      } catch (err) {
+        metrics.countReload('failure');
+        throw err;
       }
-      running = next;
     },
     async shutdown() {
       draining = true;
@@ -115,6 +136,25 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       logger.info('gatehouse stopped');
     },
   };
+
+  async function applyConfig(next: Config): Promise<void> {
+    const issuersChanged =
+      JSON.stringify([next.issuers, next.keys, next.tokens]) !== JSON.stringify([running.issuers, running.keys, running.tokens]);
+    if (issuersChanged) {
+      const replacement = createAuthorizer(next, { clock: deps.clock, fetch: deps.fetch, observer });
+      const nextIds = new Set(next.issuers.map((i) => i.id));
+      issuerIds = new Set([...issuerIds, ...nextIds]);
+      await replacement.verification.keyCache.start();
+      const old = current;
+      current = replacement;
+      old.verification.keyCache.stop();
+      issuerIds = nextIds;
+      recorder.setIssuers(nextIds);
+    } else {
+      current.setPolicy(compilePolicy(next));
+    }
+    running = next;
+  }
 }
 
 function readiness(authorizer: Authorizer, draining: boolean) {

@@ -3,7 +3,14 @@
  * reflection (grpcurl works without the proto). Shutdown: health goes NOT_SERVING, new calls get UNAVAILABLE,
  * in-flight calls finish within the grace period.
  */
-import { Server, ServerCredentials, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type MethodDefinition,
+  type ServerInterceptor,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
@@ -19,6 +26,8 @@ export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'>
 export interface RunningGrpcServer {
   readonly port: number;
   readonly health: HealthImplementation;
+  /** Every method served (AuthService, health, reflection): metrics pre-initialise a series for each. */
+  readonly methods: readonly MethodDefinition<unknown, unknown>[];
   /** Health NOT_SERVING and refuse new calls, then wait for in-flight calls up to `graceMs`. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -27,7 +36,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const packageDefinition = loadGatehouseProto();
   const service = packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition;
   let shuttingDown = false;
-  const server = new Server({
+  const server = new MethodListingServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     interceptors: options.interceptors ?? [],
   });
@@ -44,6 +53,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   return {
     port,
     health,
+    methods: server.methods,
     async shutdown(graceMs) {
       shuttingDown = true;
       health.setStatus('', 'NOT_SERVING');
@@ -61,4 +71,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       });
     },
   };
+}
+
+/** Remembers the methods of every service added, including those health and reflection add themselves. */
+class MethodListingServer extends Server {
+  readonly methods: MethodDefinition<unknown, unknown>[] = [];
+
+  override addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    this.methods.push(...Object.values(service));
+    super.addService(service, implementation);
+  }
 }

@@ -19,3 +19,13 @@ export const noopObserver: VerificationObserver = {
   refetchSuppressed() {},
   keySetState() {},
 };
+
+/** One observer that reports to each of `observers` in turn (logging and metrics, say). */
+export function observeAll(...observers: VerificationObserver[]): VerificationObserver {
+  return {
+    keyLookup: (...args) => observers.forEach((o) => o.keyLookup(...args)),
+    keyFetch: (...args) => observers.forEach((o) => o.keyFetch(...args)),
+    refetchSuppressed: (...args) => observers.forEach((o) => o.refetchSuppressed(...args)),
+    keySetState: (...args) => observers.forEach((o) => o.keySetState(...args)),
+  };
+}
