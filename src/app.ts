@@ -108,6 +108,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     throw err;
   }
   const prefetched = current.verification.keyCache.start();
+  let reloads: Promise<void> = Promise.resolve();
   logger.info(
     { grpc: grpc.port, http: http.port, issuers: config.issuers.map((i) => i.id), rules: config.rules.length },
     'gatehouse listening',
@@ -119,14 +120,19 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     authorizer: () => current,
     prefetched,
     metrics,
-    async reload(next) {
-      try {
-        await applyConfig(next);
-        metrics.countReload('success');
-      } catch (err) {
-        metrics.countReload('failure');
-        throw err;
-      }
+    reload(next) {
+      // One reload at a time, in order: a rules-only reload must not land on an engine about to be replaced.
+      const run = reloads
+        .then(() => applyConfig(next))
+        .then(
+          () => metrics.countReload('success'),
+          (err: unknown) => {
+            metrics.countReload('failure');
+            throw err;
+          },
+        );
+      reloads = run.catch(() => {});
+      return run;
     },
     async shutdown() {
       draining = true;
@@ -138,9 +144,9 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   };
 
   async function applyConfig(next: Config): Promise<void> {
-    const issuersChanged =
-      JSON.stringify([next.issuers, next.keys, next.tokens]) !== JSON.stringify([running.issuers, running.keys, running.tokens]);
-    if (issuersChanged) {
+    // Issuers, key and token settings and decision-cache sizes live in the engine: a change to any builds a new one.
+    const engineOf = (c: Config) => JSON.stringify([c.issuers, c.keys, c.tokens, c.decisions]);
+    if (engineOf(next) !== engineOf(running)) {
       const replacement = createAuthorizer(next, { clock: deps.clock, fetch: deps.fetch, observer });
       const nextIds = new Set(next.issuers.map((i) => i.id));
       issuerIds = new Set([...issuerIds, ...nextIds]);

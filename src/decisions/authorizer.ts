@@ -33,14 +33,19 @@ export class Authorizer {
   readonly #clock: Clock;
   readonly #maxTtlMs: number;
   readonly #cache: DecisionCache<CachedDecision>;
+  /** Verified tokens (by hash): a known token asking about a new action skips signature checks. */
+  readonly #verified: DecisionCache<Principal>;
   #policy: CompiledPolicy;
+  #keyGeneration = 0;
 
   constructor(options: AuthorizerOptions) {
     this.verification = options.verification;
     this.#policy = options.policy;
     this.#clock = options.clock;
     this.#maxTtlMs = options.decisionMaxTtlMs;
-    this.#cache = new DecisionCache({ maxEntries: options.decisionMaxEntries, maxTtlMs: options.decisionMaxTtlMs, clock: options.clock });
+    const cacheOptions = { maxEntries: options.decisionMaxEntries, maxTtlMs: options.decisionMaxTtlMs, clock: options.clock };
+    this.#cache = new DecisionCache(cacheOptions);
+    this.#verified = new DecisionCache(cacheOptions);
   }
 
   get policy(): CompiledPolicy {
@@ -57,9 +62,20 @@ export class Authorizer {
     this.#cache.clear();
   }
 
+  /** Who the token speaks for. A token verified before (and not yet expired) is served from the cache. */
   async verify(token: string): Promise<VerifyOutcome> {
+    const bare = stripBearer(token);
+    return this.#verify(token, bare ? hashToken(bare) : '');
+  }
+
+  async #verify(token: string, tokenHash: string): Promise<VerifyOutcome> {
+    this.#forgetIfKeysRemoved();
+    const hit = tokenHash ? this.#verified.getByKey(tokenHash) : undefined;
+    if (hit) return { valid: true, principal: hit, cached: true };
     try {
-      return { valid: true, principal: await verifyToken(this.verification, token) };
+      const principal = await verifyToken(this.verification, token);
+      if (tokenHash) this.#verified.setByKey(tokenHash, principal, principal.expiresAt * 1000);
+      return { valid: true, principal, cached: false };
     } catch (err) {
       if (isTokenError(err)) return { valid: false, reason: err.reason, message: err.message, detail: err.detail };
       throw err;
@@ -78,6 +94,7 @@ export class Authorizer {
     // Keyed by the token itself, so "Bearer <jwt>" and "<jwt>" share one entry.
     const bare = stripBearer(token);
     const tokenHash = bare ? hashToken(bare) : '';
+    this.#forgetIfKeysRemoved();
     let pending = false;
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
@@ -101,7 +118,7 @@ export class Authorizer {
     }
     if (!pending) return results as AuthorizeOutcome[];
 
-    const verified = await this.verify(token);
+    const verified = await this.#verify(token, tokenHash);
     for (let i = 0; i < actions.length; i++) {
       if (results[i]) continue;
       if (!verified.valid) {
@@ -126,6 +143,15 @@ export class Authorizer {
       results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
     }
     return results as AuthorizeOutcome[];
+  }
+
+  /** A provider dropped a key: nothing verified with it may be served from a cache any more. */
+  #forgetIfKeysRemoved(): void {
+    const generation = this.verification.keyCache.generation;
+    if (generation === this.#keyGeneration) return;
+    this.#keyGeneration = generation;
+    this.#cache.clear();
+    this.#verified.clear();
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {

@@ -9,7 +9,7 @@ import type { Principal } from '../verification/principal.js';
 export type Reason = TokenReason | AuthzReason;
 
 export type VerifyOutcome =
-  | { readonly valid: true; readonly principal: Principal }
+  | { readonly valid: true; readonly principal: Principal; /** Served from the verified-token cache. */ readonly cached: boolean }
   | { readonly valid: false; readonly reason: TokenReason; readonly message: string; readonly detail?: string };
 
 export interface AuthorizeOutcome {

@@ -34,7 +34,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
     Verify: unary<VerifyRequest, VerifyResponse>(deps, 'Verify', async (request, requestId) => {
       const started = performance.now();
       const outcome = await deps.authorizer().verify(request.token);
-      deps.hooks.onVerify(outcome, (performance.now() - started) / 1000, false, requestId);
+      deps.hooks.onVerify(outcome, (performance.now() - started) / 1000, outcome.valid && outcome.cached, requestId);
       return outcome.valid
         ? { valid: true, principal: toWirePrincipal(outcome.principal), denial: null }
         : { valid: false, principal: null, denial: { reason: outcome.reason, message: outcome.message } };

@@ -38,6 +38,7 @@ interface SourceState {
   lastError: string | undefined;
   pending: Promise<boolean> | undefined;
   cacheKeys: string[];
+  keyCount: number;
   consecutiveFailures: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -61,6 +62,7 @@ export class KeyCache {
   readonly #states = new Map<string, SourceState>();
   readonly #keys: LRUCache<string, SigningKey>;
   #running = false;
+  #generation = 0;
 
   constructor(sources: readonly KeySource[], options: KeyCacheOptions) {
     this.#options = options;
@@ -74,6 +76,7 @@ export class KeyCache {
         lastError: undefined,
         pending: undefined,
         cacheKeys: [],
+        keyCount: 0,
         consecutiveFailures: 0,
         timer: undefined,
       });
@@ -230,16 +233,35 @@ export class KeyCache {
       observer.keyFetch(state.source.issuerId, 'failure', (performance.now() - started) / 1000, state.lastError);
       return false;
     } finally {
-      observer.keySetState(state.source.issuerId, {
-        keys: state.cacheKeys.length,
-        stale: this.#stale(state) || (!this.#usable(state) && state.lastSuccessAt !== undefined),
-        fetchedAt: state.lastSuccessAt ?? 0,
-      });
+      observer.keySetState(state.source.issuerId, this.#issuerState(state.source.issuerId));
     }
   }
 
+  /** An issuer's key sets together (an Entra issuer has one per token version): keys, staleness, oldest fetch. */
+  #issuerState(issuerId: string): { keys: number; stale: boolean; fetchedAt: number } {
+    let keys = 0;
+    let stale = false;
+    let fetchedAt = Infinity;
+    for (const s of this.#states.values()) {
+      if (s.source.issuerId !== issuerId) continue;
+      keys += s.keyCount;
+      stale ||= this.#stale(s) || (!this.#usable(s) && s.lastSuccessAt !== undefined);
+      fetchedAt = Math.min(fetchedAt, s.lastSuccessAt ?? 0);
+    }
+    return { keys, stale, fetchedAt: Number.isFinite(fetchedAt) ? fetchedAt : 0 };
+  }
+
+  /**
+   * Grows whenever a provider stops publishing a key it published before. Whoever caches the result of a
+   * verification (decisions, principals) drops it then: a removed key may be a compromised one.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
   #install(state: SourceState, keys: SigningKey[]): void {
-    for (const cacheKey of state.cacheKeys) this.#keys.delete(cacheKey);
+    const previous = state.cacheKeys;
+    for (const cacheKey of previous) this.#keys.delete(cacheKey);
     const id = state.source.id;
     const cacheKeys: string[] = [];
     const put = (cacheKey: string, key: SigningKey) => {
@@ -253,6 +275,9 @@ export class KeyCache {
     // A token without kid or x5t is acceptable only when the issuer publishes exactly one key.
     if (keys.length === 1) put(`${id}\0only`, keys[0]!);
     state.cacheKeys = cacheKeys;
+    state.keyCount = keys.length;
+    const kept = new Set(cacheKeys);
+    if (previous.some((k) => !kept.has(k))) this.#generation += 1;
   }
 
   async #refreshAndSchedule(state: SourceState): Promise<void> {
