@@ -25,6 +25,8 @@ export interface AuthServiceDeps {
   /** Read per call, so a reload can swap it. */
   readonly authorizer: () => Authorizer;
   readonly hooks: DecisionHooks;
+  /** server.max_message_bytes: larger requests are INVALID_ARGUMENT. */
+  readonly maxMessageBytes: number;
   /** True once shutdown has begun: new calls are refused with UNAVAILABLE. */
   readonly shuttingDown: () => boolean;
 }
@@ -73,6 +75,12 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
       callback(toServiceError(new RequestError('UNAVAILABLE', 'gatehouse is shutting down; retry on another replica')));
       return;
     }
+    const size = requestSize(call.request);
+    if (size > deps.maxMessageBytes) {
+      const message = `the request is ${size} bytes, over the limit of ${deps.maxMessageBytes} (server.max_message_bytes)`;
+      callback(toServiceError(new RequestError('INVALID_ARGUMENT', message)));
+      return;
+    }
     handle(call.request, requestId).then(
       (response) => callback(null, response),
       (err: unknown) => {
@@ -99,4 +107,13 @@ function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
     rule: outcome.rule,
     cacheFor,
   };
+}
+
+/** The request's size as its strings add up (what the limit is for: tokens, actions, attributes). */
+function requestSize(request: unknown): number {
+  const r = request as Partial<AuthorizeBatchRequest & AuthorizeRequest>;
+  let size = (r.token?.length ?? 0) + (r.action?.length ?? 0);
+  for (const action of r.actions ?? []) size += action.length;
+  for (const [key, value] of Object.entries(r.attributes ?? {})) size += key.length + value.length;
+  return size;
 }

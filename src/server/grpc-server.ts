@@ -16,9 +16,10 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 
+const TRANSPORT_CEILING_BYTES = 4 * 1024 * 1024;
+
 export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'> {
   readonly address: string;
-  readonly maxMessageBytes: number;
   /** Outermost first: metrics and logging before anything that may reject. */
   readonly interceptors?: ServerInterceptor[];
 }
@@ -37,7 +38,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const service = packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition;
   let shuttingDown = false;
   const server = new MethodListingServer({
-    'grpc.max_receive_message_length': options.maxMessageBytes,
+    // The transport's own ceiling; requests over server.max_message_bytes are refused by the handlers with
+    // INVALID_ARGUMENT and a message naming the limit (grpc-js alone would answer RESOURCE_EXHAUSTED).
+    'grpc.max_receive_message_length': Math.max(TRANSPORT_CEILING_BYTES, options.maxMessageBytes),
     interceptors: options.interceptors ?? [],
   });
   server.addService(service, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
