@@ -9,7 +9,7 @@ import { TokenError } from './errors.js';
 import { fetchJson, type Fetch } from './fetch-json.js';
 import { metadataFromDiscovery, type IssuerMetadata, type KeySource } from './issuers/issuer.js';
 import type { VerificationObserver } from './observer.js';
-import { importSigningKey, type SigningKey } from './signing-key.js';
+import { parseKeySet, type SigningKey } from './signing-key.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -293,15 +293,4 @@ export class KeyCache {
     state.timer = setTimeout(() => void this.#refreshAndSchedule(state), Math.min(delay, MAX_TIMER_MS));
     state.timer.unref();
   }
-}
-
-function parseKeySet(jwks: Record<string, unknown>, maxKeys: number): SigningKey[] {
-  if (!Array.isArray(jwks.keys)) throw new Error('the JWKS has no "keys" array');
-  const keys: SigningKey[] = [];
-  for (const jwk of jwks.keys.slice(0, maxKeys)) {
-    const key = importSigningKey(jwk);
-    if (key) keys.push(key);
-  }
-  if (keys.length === 0) throw new Error('the JWKS holds no usable signing key');
-  return keys;
 }

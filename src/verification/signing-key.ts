@@ -68,6 +68,18 @@ export function importSigningKey(jwk: unknown): SigningKey | undefined {
   };
 }
 
+/** A provider's JWKS → the keys that can verify here (at most `maxKeys`). Throws when none can. */
+export function parseKeySet(jwks: Record<string, unknown>, maxKeys: number): SigningKey[] {
+  if (!Array.isArray(jwks.keys)) throw new Error('the JWKS has no "keys" array');
+  const keys: SigningKey[] = [];
+  for (const jwk of jwks.keys.slice(0, maxKeys)) {
+    const key = importSigningKey(jwk);
+    if (key) keys.push(key);
+  }
+  if (keys.length === 0) throw new Error('the JWKS holds no usable signing key');
+  return keys;
+}
+
 /** True when `alg` is one we verify and it fits this key. */
 export function algorithmFitsKey(alg: string, key: SigningKey): boolean {
   const spec = ALGS[alg];
