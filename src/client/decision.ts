@@ -1,0 +1,106 @@
+/**
+ * The values the client hands back: who a token speaks for, and what gatehouse decided. A decision is a
+ * value, never an exception; only a failed call to gatehouse throws. `allowed` is true only when gatehouse
+ * said so: an empty or partial response is a denial.
+ */
+import type { AuthorizeResponse, VerifyResponse, WirePrincipal, WireReason } from '../contract/messages.js';
+import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
+import { fromStruct } from '../contract/struct.js';
+
+/** A `gatehouse.v1.Reason` name: `TOKEN_EXPIRED`, `MISSING_ROLE`, ... */
+export type Reason = WireReason;
+export type { ReasonKind };
+
+/** Who a verified token speaks for (gatehouse.v1.Principal). */
+export interface Principal {
+  readonly issuer: string;
+  /** The id of the gatehouse issuer config that accepted the token. */
+  readonly issuerId: string;
+  readonly subject: string;
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly clientId: string;
+  readonly roles: readonly string[];
+  readonly scopes: readonly string[];
+  readonly groups: readonly string[];
+  readonly groupsOverage: boolean;
+  /** An application token (client credentials): no user behind it. */
+  readonly appOnly: boolean;
+  /** The token's `exp`, in seconds since the epoch. */
+  readonly expiresAt: number;
+  readonly tokenVersion: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+interface DecisionBase {
+  /** The id of the rule that decided; '' when none did. */
+  readonly rule: string;
+  /** Absent for a public rule (no token needed) and for token refusals. */
+  readonly principal: Principal | undefined;
+  /** How long gatehouse said this decision may be reused (`cache_for`), in ms. */
+  readonly cacheForMs: number;
+  /** Served from this client's local cache, without a call to gatehouse. */
+  readonly cached: boolean;
+}
+
+export interface Allowed extends DecisionBase {
+  readonly allowed: true;
+}
+
+export interface Denied extends DecisionBase {
+  readonly allowed: false;
+  readonly reason: Reason;
+  /** `token`: UNAUTHENTICATED; `policy`: PERMISSION_DENIED; `unavailable`: gatehouse could not decide. */
+  readonly kind: ReasonKind;
+  /** Safe to show the caller; never contains the token. */
+  readonly message: string;
+}
+
+export type Decision = Allowed | Denied;
+
+export type VerifyResult =
+  | { readonly valid: true; readonly principal: Principal }
+  | { readonly valid: false; readonly reason: Reason; readonly kind: ReasonKind; readonly message: string };
+
+export function decisionFromWire(response: AuthorizeResponse): Decision {
+  const principal = response.principal ? principalFromWire(response.principal) : undefined;
+  const seconds = response.cacheFor?.seconds ?? 0;
+  const nanos = response.cacheFor?.nanos ?? 0;
+  const cacheForMs = Math.max(0, seconds * 1000 + Math.floor(nanos / 1e6));
+  const base = { rule: response.rule ?? '', principal, cacheForMs, cached: false };
+  // Strictly true: a missing field decodes as false, and anything else is not an allow.
+  if (response.allowed === true) return { ...base, allowed: true };
+  const reason = response.denial?.reason ?? 'REASON_UNSPECIFIED';
+  return {
+    ...base,
+    allowed: false,
+    reason,
+    kind: reasonKind(reason),
+    message: response.denial?.message || 'denied by gatehouse',
+  };
+}
+
+export function verifyResultFromWire(response: VerifyResponse): VerifyResult {
+  if (response.valid === true && response.principal) return { valid: true, principal: principalFromWire(response.principal) };
+  const reason = response.denial?.reason ?? 'REASON_UNSPECIFIED';
+  return { valid: false, reason, kind: reasonKind(reason), message: response.denial?.message || 'token refused by gatehouse' };
+}
+
+function principalFromWire(wire: WirePrincipal): Principal {
+  return Object.freeze({
+    issuer: wire.issuer,
+    issuerId: wire.issuerId,
+    subject: wire.subject,
+    tenantId: wire.tenantId,
+    objectId: wire.objectId,
+    clientId: wire.clientId,
+    roles: Object.freeze([...wire.roles]),
+    scopes: Object.freeze([...wire.scopes]),
+    groups: Object.freeze([...wire.groups]),
+    groupsOverage: wire.groupsOverage,
+    appOnly: wire.appOnly,
+    expiresAt: wire.expiresAt?.seconds ?? 0,
+    tokenVersion: wire.tokenVersion,
+    claims: Object.freeze(fromStruct(wire.claims)),
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * The server interceptor (grpc-js >= 1.10, `new Server({ interceptors: [...] })`): before a call reaches its
+ * handler, it asks gatehouse (through the AuthClient and its cache) whether the call's bearer token may call
+ * this method. Denied: UNAUTHENTICATED (token problems) or PERMISSION_DENIED (policy), with `gatehouse-reason`.
+ * gatehouse unreachable or slow: UNAVAILABLE, never through, unless `failOpen` says otherwise (loudly).
+ * Allowed: the handler gets the principal through `principalOf(call)` or `incomingCall()`. Unary and
+ * streaming alike: the check runs on the call's metadata, before the handler starts or reads a message.
+ */
+import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type ServerInterceptor } from '@grpc/grpc-js';
+import { stripBearer } from '../contract/bearer.js';
+import type { AuthClient } from './auth-client.js';
+import type { Principal } from './decision.js';
+import { isClientError, optionsError } from './errors.js';
+import { attachIncomingCall, runInIncomingCall, type IncomingCall } from './incoming-call.js';
+import { rateLimitedWarn, type ClientLogger } from './logger.js';
+import { deniedStatus, gatehouseFailureStatus } from './refusal.js';
+import { requestIdFrom } from './request-id.js';
+
+/** Health checks and reflection must answer without a token: whole services, as path prefixes. */
+export const DEFAULT_SKIPPED_METHODS: readonly string[] = Object.freeze([
+  '/grpc.health.v1.Health/',
+  '/grpc.reflection.v1.ServerReflection/',
+  '/grpc.reflection.v1alpha.ServerReflection/',
+]);
+
+export interface ServerInterceptorOptions {
+  readonly authClient: AuthClient;
+  /**
+   * Methods let through without a check: an exact path (`/orders.v1.Orders/Ping`) or a prefix ending in `/`
+   * for a whole service. Default {@link DEFAULT_SKIPPED_METHODS}; to add, spread it: `[...DEFAULT_SKIPPED_METHODS, ...]`.
+   */
+  readonly skip?: readonly string[];
+  /**
+   * Let calls through WITHOUT a decision when gatehouse cannot answer (unreachable, past the deadline).
+   * Off by default: fail closed. When on, every such call is logged as a warning (rate limited) and counted.
+   */
+  readonly failOpen?: boolean;
+  /** Default: the AuthClient's logger. */
+  readonly logger?: ClientLogger;
+  /** At most one fail-open warning per this many ms (the next says how many were held back); default 10 000. */
+  readonly failOpenLogIntervalMs?: number;
+}
+
+export function createServerInterceptor(options: ServerInterceptorOptions): ServerInterceptor {
+  const { authClient, failOpen = false } = options;
+  if (!authClient || typeof authClient.authorize !== 'function') throw optionsError('createServerInterceptor', 'authClient is required');
+  const skipped = skipMatcher(options.skip ?? DEFAULT_SKIPPED_METHODS);
+  const logger = options.logger ?? authClient.logger;
+  const warnFailOpen = rateLimitedWarn(logger, options.failOpenLogIntervalMs ?? 10_000);
+  if (failOpen) {
+    logger.warn(
+      { fail_open: true },
+      'gatehouse server interceptor: failOpen is ON; calls go through UNCHECKED whenever gatehouse cannot answer',
+    );
+  }
+
+  return (method, call) => {
+    if (skipped(method.path)) return new ServerInterceptingCall(call);
+    let context: IncomingCall | undefined;
+    const inContext = <T>(step: () => T): T => (context ? runInIncomingCall(context, step) : step());
+
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        const header = metadata.get('authorization')[0];
+        const token = typeof header === 'string' ? stripBearer(header) : '';
+        const requestId = requestIdFrom(metadata.get('x-request-id')[0]);
+        const admit = (principal: Principal | undefined): void => {
+          context = { method: method.path, principal, token, requestId };
+          attachIncomingCall(metadata, context);
+          inContext(() => next(metadata));
+        };
+        authClient
+          .authorize(token, method.path, undefined, { requestId })
+          .then(
+            (decision) => (decision.allowed ? admit(decision.principal) : call.sendStatus(deniedStatus(decision))),
+            (err: unknown) => {
+              if (failOpen && isClientError(err, 'ERR_GATEHOUSE_UNAVAILABLE')) {
+                authClient.metrics.failOpen('server');
+                warnFailOpen(
+                  { method: method.path, request_id: requestId, error: err.message },
+                  'FAIL OPEN: gatehouse did not answer; call let through UNCHECKED',
+                );
+                admit(undefined);
+                return;
+              }
+              authClient.metrics.failClosed('server');
+              call.sendStatus(gatehouseFailureStatus(err));
+            },
+          )
+          // Only a throw from our own code lands here: refuse rather than leave the call hanging.
+          .catch((err: unknown) => call.sendStatus(gatehouseFailureStatus(err)));
+      })
+      .withOnReceiveMessage((message, next) => inContext(() => next(message)))
+      .withOnReceiveHalfClose((next) => inContext(next))
+      .build();
+    return new ServerInterceptingCall(call, new ResponderBuilder().withStart((next) => next(listener)).build());
+  };
+}
+
+function skipMatcher(entries: readonly string[]): (path: string) => boolean {
+  for (const entry of entries) {
+    if (typeof entry !== 'string' || !entry.startsWith('/')) {
+      throw optionsError('createServerInterceptor', `skip entries are method paths starting with "/", got ${JSON.stringify(entry)}`);
+    }
+  }
+  const exact = new Set(entries.filter((e) => !e.endsWith('/')));
+  const prefixes = entries.filter((e) => e.endsWith('/'));
+  return (path) => exact.has(path) || prefixes.some((p) => path.startsWith(p));
+}

@@ -1,0 +1,39 @@
+// gatehouse/client ships beside the server but must not load it: walk the runtime import graph of
+// src/client/index.ts (type-only imports are erased) and check where it leads.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const IMPORT = /^(?:import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms;
+
+function runtimeGraph(): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const [, typeOnly, spec] of readFileSync(join(ROOT, file), 'utf8').matchAll(IMPORT)) {
+      if (typeOnly) continue;
+      if (spec!.startsWith('.')) visit(relative(ROOT, normalize(join(ROOT, dirname(file), spec!.replace(/\.js$/, '.ts')))));
+      else packages.add(spec!);
+    }
+  };
+  visit('src/client/index.ts');
+  return { files, packages };
+}
+
+describe('gatehouse/client boundary', () => {
+  it('loads only src/client and the shared contract: no server, config, telemetry, verification or app code', () => {
+    const { files, packages } = runtimeGraph();
+    const outside = [...files].filter((f) => !f.startsWith('src/client/') && !f.startsWith('src/contract/'));
+    assert.deepEqual(outside, []);
+    assert.ok(files.has('src/client/server-interceptor.ts') && files.has('src/contract/bearer.ts'));
+    // prom-client is loaded only when a registry is handed in (createRequire); pino never.
+    for (const forbidden of ['prom-client', 'pino', 'zod', 'yaml', 'commander', 'grpc-health-check', '@grpc/reflection']) {
+      assert.ok(!packages.has(forbidden), `imports ${forbidden}`);
+    }
+  });
+});

@@ -1,0 +1,152 @@
+// The server interceptor against real servers: gatehouse trusting a real oidc-provider, the echo service
+// protected by the interceptor, plain grpc-js clients sending tokens. Unary and all three streaming kinds.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { createAuthClient, createServerInterceptor, DEFAULT_SKIPPED_METHODS, reasonOf, type AuthClient } from '../../src/client/index.js';
+import { bearer, Echo, startEchoServer, type EchoServer } from './fixtures/echo-service.js';
+import { startWorld, type World } from './fixtures/world.js';
+
+/** The refusal a call ended with: its status code, `gatehouse-reason` and details. */
+async function refusal(call: Promise<unknown>): Promise<{ code: number; reason: string | undefined; details: string }> {
+  const err = (await call.then(
+    () => assert.fail('the call was let through'),
+    (e: unknown) => e,
+  )) as ServiceError;
+  return { code: err.code, reason: reasonOf(err), details: err.details };
+}
+
+describe('server interceptor', () => {
+  let world: World;
+  let authClient: AuthClient;
+  let server: EchoServer;
+  let echo: Echo;
+  let reader: string;
+  let admin: string;
+  let nobody: string;
+
+  before(async () => {
+    world = await startWorld();
+    authClient = createAuthClient({ address: world.gatehouseAddress });
+    server = await startEchoServer([createServerInterceptor({ authClient })]);
+    echo = new Echo(server.address);
+    [reader, admin, nobody] = await Promise.all([world.token('reader'), world.token('admin'), world.token('nobody')]);
+  });
+  after(async () => {
+    echo.close();
+    authClient.close();
+    await server.close();
+    await world.close();
+  });
+
+  it('lets an allowed unary call through, with the principal for the handler by both routes', async () => {
+    const said = await echo.unary('Say', 'hello', bearer(reader, 'req-1'));
+    assert.equal(said.text, 'hello');
+    assert.equal(said.subject, 'reader', 'principalOf(call)');
+    assert.equal(said.alsSubject, 'reader', 'incomingCall() after an await in the handler');
+    assert.equal(said.requestId, 'req-1', 'the caller’s x-request-id is kept');
+    const principal = server.seen.principals.at(-1);
+    assert.deepEqual(principal?.roles, ['echo.read']);
+    assert.equal(principal?.issuer, world.op.issuer);
+    assert.equal(principal?.appOnly, true);
+  });
+
+  it('refuses a call the rules do not allow with PERMISSION_DENIED and the reason, before the handler runs', async () => {
+    const before = server.seen.calls.get('Shout') ?? 0;
+    const r = await refusal(echo.unary('Shout', 'hey', bearer(reader)));
+    assert.equal(r.code, status.PERMISSION_DENIED);
+    assert.equal(r.reason, 'MISSING_ROLE');
+    assert.match(r.details, /^MISSING_ROLE: /);
+    assert.equal(server.seen.calls.get('Shout') ?? 0, before, 'the handler never ran');
+    assert.equal((await echo.unary('Shout', 'hey', bearer(admin))).subject, 'admin');
+  });
+
+  it('refuses token problems with UNAUTHENTICATED: missing, malformed, a forged signature', async () => {
+    const missing = await refusal(echo.unary('Say', 'x', new Metadata()));
+    assert.deepEqual([missing.code, missing.reason], [status.UNAUTHENTICATED, 'TOKEN_MISSING']);
+    const malformed = await refusal(echo.unary('Say', 'x', bearer('not-a-jwt')));
+    assert.deepEqual([malformed.code, malformed.reason], [status.UNAUTHENTICATED, 'TOKEN_MALFORMED']);
+    const [header, payload] = admin.split('.');
+    const forged = `${header}.${payload}.${Buffer.alloc(256, 7).toString('base64url')}`;
+    const signature = await refusal(echo.unary('Say', 'x', bearer(forged)));
+    assert.deepEqual([signature.code, signature.reason], [status.UNAUTHENTICATED, 'SIGNATURE_INVALID']);
+  });
+
+  it('allows a public method without a token; the handler sees no principal', async () => {
+    const said = await echo.unary('Public', 'anyone', new Metadata());
+    assert.equal(said.subject, undefined);
+  });
+
+  it('protects server streaming: allowed streams every message with the principal, denied gets no message', async () => {
+    const messages = await echo.count('n', 3, bearer(reader));
+    assert.deepEqual(
+      messages.map((m) => [m.text, m.subject, m.alsSubject]),
+      [0, 1, 2].map((i) => [`n#${i}`, 'reader', 'reader']),
+    );
+    const r = await refusal(echo.count('n', 3, bearer(nobody)));
+    assert.deepEqual([r.code, r.reason], [status.PERMISSION_DENIED, 'MISSING_ROLE']);
+  });
+
+  it('protects client streaming and bidi streaming alike', async () => {
+    const collected = await echo.collect(['a', 'b', 'c'], bearer(reader));
+    assert.deepEqual([collected.text, collected.subject], ['a,b,c', 'reader']);
+    const chat = await echo.chat(['x', 'y'], bearer(reader));
+    // 'data' handlers run inside the call's async context too.
+    assert.deepEqual(
+      chat.map((m) => [m.text, m.subject, m.alsSubject]),
+      [
+        ['x', 'reader', 'reader'],
+        ['y', 'reader', 'reader'],
+      ],
+    );
+    const calledBefore = server.seen.calls.get('Chat');
+    const r1 = await refusal(echo.collect(['a'], bearer(nobody)));
+    const r2 = await refusal(echo.chat(['a'], new Metadata()));
+    assert.deepEqual(
+      [r1.code, r1.reason, r2.code, r2.reason],
+      [status.PERMISSION_DENIED, 'MISSING_ROLE', status.UNAUTHENTICATED, 'TOKEN_MISSING'],
+    );
+    assert.equal(server.seen.calls.get('Chat'), calledBefore, 'a refused stream never reaches its handler');
+  });
+
+  it('skips health checks by default: they answer without a token and without asking gatehouse', async () => {
+    const audits = world.audits().length;
+    const HealthClient = makeGenericClientConstructor(healthService as ServiceDefinition, 'Health');
+    const health = new HealthClient(server.address, credentials.createInsecure()) as unknown as {
+      Check(req: { service: string }, cb: (err: ServiceError | null, res?: { status: string }) => void): void;
+      close(): void;
+    };
+    const response = await new Promise<{ status: string }>((resolve, reject) =>
+      health.Check({ service: '' }, (err, res) => (err ? reject(err) : resolve(res!))),
+    );
+    health.close();
+    assert.equal(response.status, 'SERVING');
+    assert.equal(world.audits().length, audits);
+    assert.ok(DEFAULT_SKIPPED_METHODS.includes('/grpc.health.v1.Health/'));
+  });
+
+  it('skips the methods it is told to, and only those', async () => {
+    const skipping = await startEchoServer([createServerInterceptor({ authClient, skip: ['/test.v1.Echo/Say'] })]);
+    const client = new Echo(skipping.address);
+    try {
+      assert.equal((await client.unary('Say', 'free', new Metadata())).subject, undefined);
+      assert.equal((await refusal(client.unary('Shout', 'x', new Metadata()))).code, status.UNAUTHENTICATED);
+    } finally {
+      client.close();
+      await skipping.close();
+    }
+    assert.throws(() => createServerInterceptor({ authClient, skip: ['test.v1.Echo/Say'] }), { code: 'ERR_CLIENT_OPTIONS' });
+  });
+
+  it('saves round trips: repeated and concurrent calls with one token cost one Authorize at gatehouse', async () => {
+    const token = await world.token('reader');
+    const count = () => world.audits().filter((a) => a.action === '/test.v1.Echo/Say').length;
+    const before = count();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => echo.unary('Say', `c${i}`, bearer(token))));
+    for (let i = 0; i < 20; i++) await echo.unary('Say', `s${i}`, bearer(token));
+    assert.equal(count() - before, 1, '40 calls, one decision made by gatehouse');
+    await echo.count('n', 1, bearer(token));
+    assert.equal(world.audits().filter((a) => a.action === '/test.v1.Echo/Count').length > 0, true, 'another method is another decision');
+  });
+});
