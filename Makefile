@@ -42,6 +42,10 @@ check: install
 bench: install
 	@for b in $(BENCHES); do $(NODE) --import tsx $$b || exit 1; done
 
+## the example microservices and a scripted story: allowed, denied (missing role), expired, gatehouse down (fail closed)
+demo: install
+	$(NODE) --import tsx examples/demo.ts
+
 docker:
 	docker build -t gatehouse:$$(node -p 'require("./package.json").version') .
 

@@ -23,7 +23,7 @@ import { isClientError, optionsError } from './errors.js';
 import { incomingCall } from './incoming-call.js';
 import { rateLimitedWarn, type ClientLogger } from './logger.js';
 import { deniedStatus, gatehouseFailureStatus, tokenFailureStatus } from './refusal.js';
-import { requestIdFrom } from './request-id.js';
+import { requestIdFrom } from '../contract/request-id.js';
 import type { TokenProvider } from './tokens/token-provider.js';
 
 export interface EgressCheckOptions {

@@ -14,7 +14,7 @@ import { isClientError, optionsError } from './errors.js';
 import { attachIncomingCall, runInIncomingCall, type IncomingCall } from './incoming-call.js';
 import { rateLimitedWarn, type ClientLogger } from './logger.js';
 import { deniedStatus, gatehouseFailureStatus } from './refusal.js';
-import { requestIdFrom } from './request-id.js';
+import { requestIdFrom } from '../contract/request-id.js';
 
 /** Health checks and reflection must answer without a token: whole services, as path prefixes. */
 export const DEFAULT_SKIPPED_METHODS: readonly string[] = Object.freeze([

@@ -77,7 +77,9 @@ export class Authorizer {
       if (tokenHash) this.#verified.setByKey(tokenHash, principal, principal.expiresAt * 1000);
       return { valid: true, principal, cached: false };
     } catch (err) {
-      if (isTokenError(err)) return { valid: false, reason: err.reason, message: err.message, detail: err.detail };
+      if (isTokenError(err)) {
+        return { valid: false, reason: err.reason, message: err.message, detail: err.detail, issuerId: err.issuerId };
+      }
       throw err;
     }
   }
@@ -104,6 +106,7 @@ export class Authorizer {
         results[i] = {
           allowed: true,
           principal: undefined,
+          issuerId: '',
           reason: undefined,
           message: '',
           rule: first.id,
@@ -125,6 +128,7 @@ export class Authorizer {
         results[i] = {
           allowed: false,
           principal: undefined,
+          issuerId: verified.issuerId ?? '',
           reason: verified.reason,
           message: verified.message,
           rule: '',
@@ -157,8 +161,18 @@ export class Authorizer {
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
     const cacheForMs = Math.max(0, expiresAtMs - this.#clock());
     if (decision.allowed) {
-      return { allowed: true, principal, reason: undefined, message: '', rule: decision.rule, cacheForMs, cached };
+      return {
+        allowed: true,
+        principal,
+        issuerId: principal.issuerId,
+        reason: undefined,
+        message: '',
+        rule: decision.rule,
+        cacheForMs,
+        cached,
+      };
     }
-    return { allowed: false, principal, reason: decision.reason, message: decision.message, rule: decision.rule, cacheForMs, cached };
+    const { reason, message, rule } = decision;
+    return { allowed: false, principal, issuerId: principal.issuerId, reason, message, rule, cacheForMs, cached };
   }
 }

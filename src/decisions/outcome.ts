@@ -10,12 +10,21 @@ export type Reason = TokenReason | AuthzReason;
 
 export type VerifyOutcome =
   | { readonly valid: true; readonly principal: Principal; /** Served from the verified-token cache. */ readonly cached: boolean }
-  | { readonly valid: false; readonly reason: TokenReason; readonly message: string; readonly detail?: string };
+  | {
+      readonly valid: false;
+      readonly reason: TokenReason;
+      readonly message: string;
+      readonly detail?: string;
+      /** The configured issuer the token was routed to before it was refused, if any. */
+      readonly issuerId?: string;
+    };
 
 export interface AuthorizeOutcome {
   readonly allowed: boolean;
   /** Present whenever the token verified (also for policy denials). */
   readonly principal: Principal | undefined;
+  /** The configured issuer of the token ('' when it was not identified): the principal's, or the refused token's. */
+  readonly issuerId: string;
   /** Absent when allowed. */
   readonly reason: Reason | undefined;
   readonly message: string;

@@ -14,7 +14,7 @@ import type {
 import type { Authorizer } from '../decisions/authorizer.js';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
-import { requestIdFrom } from './request-id.js';
+import { requestIdFrom } from '../contract/request-id.js';
 import { RequestError, toServiceError } from './to-status.js';
 import { toWirePrincipal } from './wire-principal.js';
 

@@ -29,7 +29,7 @@ export class AuditLog {
       {
         request_id: entry.requestId,
         via: entry.via,
-        issuer: principal?.issuerId ?? '',
+        issuer: outcome.issuerId,
         tenant: principal?.tenantId ?? '',
         subject: principal?.subject ?? '',
         object_id: principal?.objectId ?? '',

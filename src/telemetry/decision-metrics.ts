@@ -33,7 +33,7 @@ export function decisionMetrics(metrics: GatehouseMetrics, options: DecisionMetr
 
   return {
     onAuthorize(_action: string, outcome: AuthorizeOutcome, seconds: number) {
-      const issuer = issuerLabel(outcome.principal?.issuerId);
+      const issuer = issuerLabel(outcome.issuerId || undefined);
       const decision = outcome.allowed ? 'allow' : 'deny';
       decisions.decisions.inc(withTenant({ issuer, rule: outcome.rule, decision }, outcome));
       if (!outcome.allowed) decisions.denials.inc(withTenant({ issuer, reason: outcome.reason ?? 'REASON_UNSPECIFIED' }, outcome));

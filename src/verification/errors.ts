@@ -35,6 +35,9 @@ export class TokenError extends Error {
   ) {
     super(message);
   }
+
+  /** The configured issuer the token was routed to, when it got that far. */
+  issuerId: string | undefined;
 }
 
 export function isTokenError(err: unknown): err is TokenError {

@@ -8,7 +8,7 @@ import type { Clock } from './clock.js';
 import { TokenError } from './errors.js';
 import { TENANT_TEMPLATE, type KeySource } from './issuers/issuer.js';
 import type { IssuerRegistry } from './issuers/registry.js';
-import { parseJws } from './jws.js';
+import { parseJws, type ParsedJws } from './jws.js';
 import type { KeyCache } from './key-cache.js';
 import type { Principal } from './principal.js';
 import { principalFromClaims } from './principal-from-claims.js';
@@ -39,7 +39,18 @@ export async function verifyToken(context: VerificationContext, rawToken: string
   const iss = payload.iss;
   if (typeof iss !== 'string' || !iss) throw new TokenError('CLAIMS_INVALID', 'the token has no "iss" claim');
   const source = await routeIssuer(context, iss, payload.tid);
+  try {
+    return await verifyForSource(context, source, { header, payload, signingInput, signature }, alg);
+  } catch (err) {
+    // Once routed, a refusal is attributed to the configured issuer (logs and metrics by issuer).
+    if (err instanceof TokenError) err.issuerId ??= source.issuerId;
+    throw err;
+  }
+}
 
+async function verifyForSource(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Promise<Principal> {
+  const { header, payload, signingInput, signature } = jws;
+  const iss = payload.iss as string;
   if (!source.algorithms.has(alg)) {
     throw new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} is not allowed for issuer "${source.issuerId}"`);
   }

@@ -120,6 +120,7 @@ describe('audit log', () => {
     assert.equal(refused.reason, 'AUDIENCE_MISMATCH');
     assert.equal(refused.rule, '');
     assert.equal(refused.subject, '');
+    assert.equal(refused.issuer, 'partner', 'routed to its issuer before it was refused');
 
     await gh.client.authorize('', '/grpc.health.v1.Health/Check', { requestId: 'audit-public' });
     assert.deepEqual([auditOf('audit-public').allowed, auditOf('audit-public').rule, auditOf('audit-public').reason], [true, 'health', '']);

@@ -32,6 +32,7 @@ function principal(issuerId: string, tenantId = ''): Principal {
 const allowed = (p: Principal, cached = false): AuthorizeOutcome => ({
   allowed: true,
   principal: p,
+  issuerId: p.issuerId,
   reason: undefined,
   message: '',
   rule: 'orders-read',
@@ -41,6 +42,7 @@ const allowed = (p: Principal, cached = false): AuthorizeOutcome => ({
 const tokenFailure: AuthorizeOutcome = {
   allowed: false,
   principal: undefined,
+  issuerId: '',
   reason: 'TOKEN_EXPIRED',
   message: 'expired',
   rule: '',
@@ -78,6 +80,13 @@ describe('decision metrics', () => {
     assert.equal(valueOf(samples, 'gatehouse_cache_lookups_total', { cache: 'decision', result: 'miss' }), 2);
     assert.equal(valueOf(samples, 'gatehouse_cache_entries', { cache: 'decision' }), 7);
     for (const s of samples) assert.ok(!Object.values(s.labels).some((v) => v === 'user-42' || v.includes('/a.v1.A')));
+  });
+
+  it('a token refused after it was routed to an issuer counts under that issuer', async () => {
+    const { recorder, scrape } = setup(false);
+    recorder.onAuthorize('/a.v1.A/Get', { ...tokenFailure, issuerId: 'contoso' }, 0.0003, 'r1', 'grpc');
+    const samples = await scrape();
+    assert.equal(valueOf(samples, 'gatehouse_denials_total', { issuer: 'contoso', reason: 'TOKEN_EXPIRED' }), 1);
   });
 
   it('buckets resolve from 50µs to 1s', () => {

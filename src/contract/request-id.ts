@@ -1,4 +1,4 @@
-/** The request id of a call: the given `x-request-id` when it is sane, else a new one (same rule as gatehouse). */
+/** The request id of a call: the caller's `x-request-id` when it is sane, else a new one. Shared by server and client. */
 import { randomUUID } from 'node:crypto';
 
 const SANE = /^[\w.:\-/+=]{1,128}$/;
