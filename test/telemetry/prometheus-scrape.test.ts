@@ -48,12 +48,22 @@ describe('metrics scraped by a real Prometheus', () => {
     const elsewhere = await op.token({ clientId: 'svc-alpha', resource: 'https://other.gatehouse.test' });
     tokens.push(alpha, beta, elsewhere);
 
-    // The known mix: 7 allowed, 3 MISSING_ROLE, 2 NO_MATCHING_RULE, 1 AUDIENCE_MISMATCH (13 decisions), then one
+    // The known mix: 7 allowed, 3 MISSING_ROLE, 2 NO_MATCHING_RULE, 1 AUDIENCE_MISMATCH, 1 ISSUER_NOT_TRUSTED
+    // (14 decisions), then one
     // invalid call (empty action), one Verify and one call to a method no service has.
     for (let i = 0; i < 7; i++) assert.equal((await client.authorize(alpha, GET, `req-allow-${i}`)).allowed, true);
     for (let i = 0; i < 3; i++) assert.equal((await client.authorize(beta, GET)).denial?.reason, 'MISSING_ROLE');
     for (let i = 0; i < 2; i++) assert.equal((await client.authorize(alpha, PAY)).denial?.reason, 'NO_MATCHING_RULE');
     assert.equal((await client.authorize(elsewhere, GET)).denial?.reason, 'AUDIENCE_MISMATCH');
+    const untrusted = [
+      { alg: 'RS256', kid: 'k' },
+      { iss: 'https://untrusted.example', sub: 'x', aud: API, exp: 4e9 },
+    ]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .concat('c2ln')
+      .join('.');
+    tokens.push(untrusted);
+    assert.equal((await client.authorize(untrusted, GET)).denial?.reason, 'ISSUER_NOT_TRUSTED');
     await assert.rejects(client.authorize(alpha, ''), { code: status.INVALID_ARGUMENT });
     assert.equal((await client.verify(alpha)).valid, true);
     assert.equal(await client.rawCall('/gatehouse.v1.AuthService/Nope'), status.UNIMPLEMENTED);
@@ -75,19 +85,21 @@ describe('metrics scraped by a real Prometheus', () => {
       MISSING_ROLE: 3,
       NO_MATCHING_RULE: 2,
       AUDIENCE_MISMATCH: 1,
+      ISSUER_NOT_TRUSTED: 1,
     });
-    // A token refused before any issuer accepted it is labelled "unknown", never with its iss.
-    assert.deepEqual(await byLabel('sum by (issuer) (gatehouse_denials_total)', 'issuer'), { partner: 5, unknown: 1 });
-    assert.deepEqual(await byLabel('sum by (decision) (gatehouse_decisions_total)', 'decision'), { allow: 7, deny: 6 });
+    // A token refused once routed to an issuer counts under it (the wrong audience one); a token no configured
+    // issuer accepted is labelled "unknown", never with its iss.
+    assert.deepEqual(await byLabel('sum by (issuer) (gatehouse_denials_total)', 'issuer'), { partner: 6, unknown: 1 });
+    assert.deepEqual(await byLabel('sum by (decision) (gatehouse_decisions_total)', 'decision'), { allow: 7, deny: 7 });
   });
 
   it('counts every decision in the authorize histogram, split by decision-cache hit and miss', async () => {
     const [total] = await prom.query('sum(gatehouse_authorize_duration_seconds_count)');
-    assert.equal(total?.value, 13);
-    // First call of each (token, action) pair misses: alpha/GET, beta/GET, alpha/PAY, elsewhere/GET.
-    assert.deepEqual(await byLabel('sum by (cache) (gatehouse_authorize_duration_seconds_count)', 'cache'), { hit: 9, miss: 4 });
+    assert.equal(total?.value, 14);
+    // First call of each (token, action) pair misses: alpha/GET, beta/GET, alpha/PAY, elsewhere/GET, untrusted/GET.
+    assert.deepEqual(await byLabel('sum by (cache) (gatehouse_authorize_duration_seconds_count)', 'cache'), { hit: 9, miss: 5 });
     const [inf] = await prom.query('sum(gatehouse_authorize_duration_seconds_bucket{le="+Inf"})');
-    assert.equal(inf?.value, 13);
+    assert.equal(inf?.value, 14);
     const [verify] = await prom.query('sum(gatehouse_verify_duration_seconds_count)');
     assert.equal(verify?.value, 1);
   });
@@ -97,9 +109,9 @@ describe('metrics scraped by a real Prometheus', () => {
       'grpc_server_handled_total{grpc_method="Authorize", grpc_code=~"OK|InvalidArgument|Unimplemented"}',
       'grpc_code',
     );
-    assert.deepEqual(handled, { OK: 13, InvalidArgument: 1, Unimplemented: 0 });
+    assert.deepEqual(handled, { OK: 14, InvalidArgument: 1, Unimplemented: 0 });
     const [started] = await prom.query('grpc_server_started_total{grpc_method="Authorize"}');
-    assert.equal(started?.value, 14);
+    assert.equal(started?.value, 15);
     // grpc-js answered UNIMPLEMENTED itself, before any interceptor: the label set did not grow.
     assert.deepEqual(await prom.query('grpc_server_started_total{grpc_method="Nope"}'), []);
     const methods = await byLabel('count by (grpc_method) (grpc_server_started_total)', 'grpc_method');
@@ -118,7 +130,7 @@ describe('metrics scraped by a real Prometheus', () => {
     const [stale] = await prom.query('gatehouse_issuers_on_stale_keys');
     assert.equal(stale?.value, 0);
     const lookups = await byLabel('gatehouse_cache_lookups_total{cache="decision"}', 'result');
-    assert.deepEqual(lookups, { hit: 9, miss: 4 });
+    assert.deepEqual(lookups, { hit: 9, miss: 5 });
     const [entries] = await prom.query('gatehouse_cache_entries{cache="decision"}');
     assert.equal(entries?.value, 3); // alpha/GET, beta/GET, alpha/PAY; token failures are not cached
     const [build] = await prom.query('gatehouse_build_info');
@@ -152,7 +164,8 @@ describe('metrics scraped by a real Prometheus', () => {
         assert.ok(!tokens.some((t) => t.split('.').some((part) => value.includes(part))), `${sample.name} carries token material`);
       }
     }
-    assert.equal(valueOf(samples, 'gatehouse_denials_total', { issuer: 'unknown', reason: 'AUDIENCE_MISMATCH' }), 1);
+    assert.equal(valueOf(samples, 'gatehouse_denials_total', { issuer: 'unknown', reason: 'ISSUER_NOT_TRUSTED' }), 1);
+    assert.equal(valueOf(samples, 'gatehouse_denials_total', { issuer: 'partner', reason: 'AUDIENCE_MISMATCH' }), 1);
   });
 
   it('ties the request id to subject, issuer and action in the logs, and never writes token material', () => {
