@@ -1,22 +1,12 @@
 /** Human-readable CLI output: aligned `label  value` lines, and the one way problems are listed. */
 import type { WirePrincipal } from '../contract/messages.js';
-import type { Principal } from '../verification/principal.js';
+import type { Principal } from '../contract/principal.js';
 
 /** What the CLI shows of a principal, from the wire (verify, authorize) or the core (explain). */
-export interface PrincipalView {
-  readonly subject: string;
-  readonly issuerId: string;
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly tenantId: string;
-  readonly appOnly: boolean;
-  readonly roles: readonly string[];
-  readonly scopes: readonly string[];
-  readonly groups: readonly string[];
-  readonly groupsOverage: boolean;
-  /** Seconds since the epoch; 0 when unknown. */
-  readonly expiresAt: number;
-}
+export type PrincipalView = Pick<
+  Principal,
+  'subject' | 'issuerId' | 'issuer' | 'clientId' | 'tenantId' | 'appOnly' | 'roles' | 'scopes' | 'groups' | 'groupsOverage' | 'expiresAt'
+>;
 
 export type Row = readonly [label: string, value: string];
 

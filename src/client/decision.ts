@@ -6,31 +6,14 @@
 import type { AuthorizeResponse, VerifyResponse, WirePrincipal, WireReason } from '../contract/messages.js';
 import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
 import { fromStruct } from '../contract/struct.js';
+import type { Principal } from '../contract/principal.js';
 
 /** A `gatehouse.v1.Reason` name: `TOKEN_EXPIRED`, `MISSING_ROLE`, ... */
 export type Reason = WireReason;
 export type { ReasonKind };
 
-/** Who a verified token speaks for (gatehouse.v1.Principal). */
-export interface Principal {
-  readonly issuer: string;
-  /** The id of the gatehouse issuer config that accepted the token. */
-  readonly issuerId: string;
-  readonly subject: string;
-  readonly tenantId: string;
-  readonly objectId: string;
-  readonly clientId: string;
-  readonly roles: readonly string[];
-  readonly scopes: readonly string[];
-  readonly groups: readonly string[];
-  readonly groupsOverage: boolean;
-  /** An application token (client credentials): no user behind it. */
-  readonly appOnly: boolean;
-  /** The token's `exp`, in seconds since the epoch. */
-  readonly expiresAt: number;
-  readonly tokenVersion: string;
-  readonly claims: Readonly<Record<string, unknown>>;
-}
+/** Who a verified token speaks for (gatehouse.v1.Principal): the same type the server builds. */
+export type { Principal };
 
 interface DecisionBase {
   /** The id of the rule that decided; '' when none did. */

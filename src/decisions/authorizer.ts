@@ -6,7 +6,7 @@
 import { stripBearer } from '../contract/bearer.js';
 import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
-import type { Principal } from '../verification/principal.js';
+import type { Principal } from '../contract/principal.js';
 import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
 import { authorize } from '../policy/authorize.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';

@@ -4,7 +4,7 @@
  */
 import type { AuthzReason } from '../policy/decision.js';
 import type { TokenReason } from '../verification/errors.js';
-import type { Principal } from '../verification/principal.js';
+import type { Principal } from '../contract/principal.js';
 
 export type Reason = TokenReason | AuthzReason;
 

@@ -7,7 +7,7 @@
  * groups. Matching is exact and case-sensitive (`Admin` never matches `Admin.Read` or `admin`).
  * An allowed call allocates nothing: the allow decision is built once per rule at compile time.
  */
-import type { Principal } from '../verification/principal.js';
+import type { Principal } from '../contract/principal.js';
 import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
 import { deny, type AuthzReason, type Decision } from './decision.js';
 

@@ -1,7 +1,7 @@
 /** Principal (core) → gatehouse.v1.Principal (wire). */
 import type { WirePrincipal } from '../contract/messages.js';
 import { toStruct } from '../contract/struct.js';
-import type { Principal } from '../verification/principal.js';
+import type { Principal } from '../contract/principal.js';
 
 /** A cached decision reuses its Principal object: convert each one once (claims to Struct is the costly part). */
 const converted = new WeakMap<Principal, WirePrincipal>();

@@ -1,7 +1,7 @@
 /** Builds the Principal from verified claims, refusing claims of the wrong shape. */
 import { TokenError } from './errors.js';
 import type { KeySource } from './issuers/issuer.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../contract/principal.js';
 
 export function principalFromClaims(payload: Readonly<Record<string, unknown>>, source: KeySource, expiresAt: number): Principal {
   const sub = payload.sub;

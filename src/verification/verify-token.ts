@@ -10,7 +10,7 @@ import { TENANT_TEMPLATE, type KeySource } from './issuers/issuer.js';
 import type { IssuerRegistry } from './issuers/registry.js';
 import { parseJws, type ParsedJws } from './jws.js';
 import type { KeyCache } from './key-cache.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../contract/principal.js';
 import { principalFromClaims } from './principal-from-claims.js';
 import { algorithmFitsKey, verifySignature } from './signing-key.js';
 

@@ -16,15 +16,14 @@ import {
   type AuthClient,
 } from '../../src/client/index.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import {
-  CERT_CLIENT_ID,
-  CERT_FILE,
-  KEY_FILE,
-  startCertificateProvider,
-  type CertificateProvider,
-} from './fixtures/certificate-provider.js';
+import { startOidcProvider } from '../helpers/oidc-provider.js';
 import { Echo, startEchoServer, type EchoServer } from './fixtures/echo-service.js';
 import { API, startWorld, type World } from './fixtures/world.js';
+
+/** A test-only client certificate and its key (made with openssl; not a secret of anything). */
+const CERT_FILE = new URL('./fixtures/client-cert.pem', import.meta.url).pathname;
+const KEY_FILE = new URL('./fixtures/client-key.pem', import.meta.url).pathname;
+const CERT_CLIENT_ID = 'cert-client';
 
 /** A fetch that counts token requests and keeps their bodies. */
 function countingFetch() {
@@ -123,7 +122,11 @@ describe('token providers', () => {
   });
 
   it('certificate credential: a private_key_jwt assertion accepted by oidc-provider, shaped as Entra wants', async () => {
-    const op: CertificateProvider = await startCertificateProvider(API);
+    const cert = new X509Certificate(await readFile(CERT_FILE));
+    const op = await startOidcProvider({
+      clients: [{ client_id: CERT_CLIENT_ID, jwks: { keys: [{ ...cert.publicKey.export({ format: 'jwk' }), use: 'sig' }] } }],
+      resources: [API],
+    });
     try {
       const counter = countingFetch();
       const provider = clientCredentials({

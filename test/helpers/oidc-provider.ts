@@ -5,13 +5,16 @@ import type { AddressInfo } from 'node:net';
 /** A client registered at the test provider; it may only use the client_credentials grant. */
 export interface TestOidcClient {
   client_id: string;
-  client_secret: string;
+  /** For secret clients. */
+  client_secret?: string;
+  /** For certificate clients: the public key(s) their `private_key_jwt` assertions are checked against. */
+  jwks?: { keys: Record<string, unknown>[] };
   /** Added to every access token this client gets, as the `roles` claim. */
   roles?: string[];
   /** Space-separated scopes the client may ask for; when absent, any requested scope is granted. */
   scope?: string;
   /** How the client authenticates at the token endpoint; default `client_secret_basic`. */
-  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 }
 
 export interface StartOidcProviderOptions {
@@ -151,11 +154,12 @@ export async function startOidcProvider(opts: StartOidcProviderOptions = {}): Pr
       scopes: [...new Set(['openid', 'offline_access', ...clientScopes])],
       clients: registered.map((c) => ({
         client_id: c.client_id,
-        client_secret: c.client_secret,
         grant_types: ['client_credentials'],
         response_types: [],
         redirect_uris: [],
-        token_endpoint_auth_method: c.token_endpoint_auth_method ?? 'client_secret_basic',
+        ...(c.jwks
+          ? { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256', jwks: c.jwks }
+          : { token_endpoint_auth_method: c.token_endpoint_auth_method ?? 'client_secret_basic', client_secret: c.client_secret }),
         ...(c.scope ? { scope: c.scope } : {}),
       })),
       features: {
@@ -195,6 +199,8 @@ export async function startOidcProvider(opts: StartOidcProviderOptions = {}): Pr
     async token({ clientId, resource, scope }) {
       const client = clients.get(clientId ?? [...clients.keys()][0] ?? '');
       if (!client) throw new Error(`unknown client ${clientId ?? '(none registered)'}`);
+      if (client.client_secret === undefined)
+        throw new Error(`${client.client_id} authenticates by certificate: use a client library provider`);
       const body = new URLSearchParams({ grant_type: 'client_credentials', resource });
       if (scope) body.set('scope', scope);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RuleConfig } from '../../src/config/schema.js';
-import type { Principal } from '../../src/verification/principal.js';
+import type { Principal } from '../../src/contract/principal.js';
 import { authorize, explain } from '../../src/policy/authorize.js';
 import { compileRules } from '../../src/policy/compile-rules.js';
 import type { Decision } from '../../src/policy/decision.js';

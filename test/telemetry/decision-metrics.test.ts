@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { AuthorizeOutcome } from '../../src/decisions/outcome.js';
 import { decisionMetrics } from '../../src/telemetry/decision-metrics.js';
 import { createMetrics, DECISION_BUCKETS, type KeySourceState } from '../../src/telemetry/metrics.js';
-import type { Principal } from '../../src/verification/principal.js';
+import type { Principal } from '../../src/contract/principal.js';
 import { parseExposition, valueOf } from './exposition.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import { stripBearer } from '../../src/contract/bearer.js';
 import { Reasons, TokenError } from '../../src/verification/errors.js';
-import type { Principal } from '../../src/verification/principal.js';
+import type { Principal } from '../../src/contract/principal.js';
 import { createVerificationContext } from '../../src/verification/verifier.js';
 import { verifyToken, type VerificationContext } from '../../src/verification/verify-token.js';
 import { startEntraServer, type EntraServer } from '../helpers/entra-server.js';
