@@ -6,17 +6,20 @@ import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 
 
 export type { Logger };
 
+/**
+ * Exact paths only: a wildcard path (`*.token`) costs ~10 µs a line in pino's redaction, on every decision.
+ * Every log call site is ours and passes named fields, so these name every place a secret could be put.
+ */
 export const REDACT_PATHS = [
   'token',
-  '*.token',
   'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'metadata.authorization',
-  '*.metadata.authorization',
+  'access_token',
   'client_secret',
-  '*.client_secret',
+  'client_assertion',
+  'metadata.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.token',
 ];
 
 export interface LoggerOptions {
