@@ -39,3 +39,6 @@ if (mode === 'echo') {
   await gatehouse.prefetched;
   console.log(`PORT ${gatehouse.grpcPort}`);
 }
+
+// Exit normally on SIGTERM so `--cpu-prof` (BENCH_CPU_PROF=1 in bench/authorize.bench.ts) can write its profile.
+process.on('SIGTERM', () => process.exit(0));
