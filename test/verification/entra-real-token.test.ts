@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
-import { TokenError } from '../../src/verification/errors.js';
 import { createVerificationContext } from '../../src/verification/verifier.js';
 import { verifyToken } from '../../src/verification/verify-token.js';
 import { readVector, type RealEntraToken } from '../helpers/vectors.js';
+import { reasonOf } from './outcome.js';
 
 const vector = readVector<RealEntraToken>('entra-v1-token.json');
 const v1Discovery = readVector('entra-common-2024/v1-openid-configuration.json');
@@ -53,15 +53,6 @@ function context(at: string, versions: (1 | 2)[] = [1, 2]) {
   return { ctx: createVerificationContext(config, { fetch: fake.fetch, clock: () => now }), fake };
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof TokenError, `expected a TokenError, got ${String(err)}`);
-    return err.reason;
-  }
-  return 'VALID';
-}
 
 describe('the real Microsoft-signed Entra v1 token', () => {
   it('verifies at its own clock, found by x5t, with the expected principal', async () => {
