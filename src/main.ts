@@ -101,6 +101,8 @@ function configReloader(gatehouse: Gatehouse, started: Config, file: string, sta
       next = loadConfigFile(file);
       await gatehouse.reload(next);
     } catch (err) {
+      // A file that does not validate never reaches gatehouse.reload(), which counts its own outcomes.
+      if (err instanceof ConfigError) gatehouse.metrics.countReload('failure');
       if (err instanceof ConfigError || err instanceof PolicyError) {
         logger.error({ file, trigger, problems: err.problems }, 'config reload failed; the running rules stay in force');
       } else {

@@ -22,16 +22,24 @@ rules:
 ${extra}`;
 }
 
-async function startServe(file: string): Promise<{ serve: CliProcess; address: string }> {
+async function startServe(file: string): Promise<{ serve: CliProcess; address: string; metricsUrl: string }> {
   const serve = new CliProcess(['serve', '--config', file], LISTEN_ON_FREE_PORTS);
   const listening = await serve.waitForLog('gatehouse listening');
-  return { serve, address: `127.0.0.1:${String(listening.grpc)}` };
+  return { serve, address: `127.0.0.1:${String(listening.grpc)}`, metricsUrl: `http://127.0.0.1:${String(listening.http)}/metrics` };
+}
+
+/** gatehouse_config_reloads_total{outcome} as the running server exposes it. */
+async function reloadsCounted(metricsUrl: string, outcome: 'success' | 'failure'): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`gatehouse_config_reloads_total{outcome="${outcome}"}`));
+  return Number(line?.split(' ')[1] ?? 0);
 }
 
 describe('gatehouse serve reloads its rules (SIGHUP, file changes) and keeps them when a reload is invalid', () => {
   let issuer: DevIssuer;
   let serve: CliProcess;
   let address: string;
+  let metricsUrl: string;
   let file: string;
   let reader: string;
   let remove: () => void;
@@ -49,7 +57,7 @@ describe('gatehouse serve reloads its rules (SIGHUP, file changes) and keeps the
     reader = await issuer.mint({ sub: 'alice', roles: ['Orders.Read'] });
     file = join(dir, 'gatehouse.yaml');
     writeFileSync(file, configYaml(issuer.url, 'read-v1', 'Orders.Read'));
-    ({ serve, address } = await startServe(file));
+    ({ serve, address, metricsUrl } = await startServe(file));
   });
   after(async () => {
     await serve.kill();
@@ -107,9 +115,11 @@ describe('gatehouse serve reloads its rules (SIGHUP, file changes) and keeps the
 
   it('an invalid file (a bad key): the reload fails naming the key, the running rules keep working', async () => {
     const from = serve.mark();
+    const failuresBefore = await reloadsCounted(metricsUrl, 'failure');
     writeFileSync(file, `${configYaml(issuer.url, 'read-v5', 'Orders.Admin')}keys:\n  refresh_interval: soon\n`);
     const log = await serve.waitForLog('config reload failed; the running rules stay in force', from);
     assert.match((log.problems as string[]).join('\n'), /keys\.refresh_interval: not a duration/);
+    assert.equal(await reloadsCounted(metricsUrl, 'failure'), failuresBefore + 1, 'counted as a failed reload');
     assert.equal((await getOrder()).rule, 'read-v3');
   });
 
