@@ -131,6 +131,9 @@ function checkTenant(tid: unknown, source: KeySource): void {
   if (source.tenant !== undefined && tenant !== source.tenant) {
     throw new TokenError('TENANT_NOT_ALLOWED', `tenant ${tid} is not allowed for issuer "${source.issuerId}"`);
   }
+  if (source.excludedTenants?.has(tenant)) {
+    throw new TokenError('TENANT_NOT_ALLOWED', `issuer "${source.issuerId}" accepts work and school accounts only, not personal accounts`);
+  }
   const allowed = source.allowedTenants;
   if (allowed !== undefined && allowed !== '*' && !allowed.has(tenant)) {
     throw new TokenError('TENANT_NOT_ALLOWED', `tenant ${tid} is not allowed for issuer "${source.issuerId}"`);

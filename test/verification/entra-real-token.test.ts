@@ -53,7 +53,6 @@ function context(at: string, versions: (1 | 2)[] = [1, 2]) {
   return { ctx: createVerificationContext(config, { fetch: fake.fetch, clock: () => now }), fake };
 }
 
-
 describe('the real Microsoft-signed Entra v1 token', () => {
   it('verifies at its own clock, found by x5t, with the expected principal', async () => {
     const { ctx, fake } = context(vector.clock.check_at);

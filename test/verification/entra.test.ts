@@ -226,5 +226,16 @@ describe('Entra ID tokens', () => {
       const notAllowed = context({ tenant: 'common', allowed_tenants: [TENANT], token_versions: [2] });
       assert.equal(await reasonOf(verifyToken(notAllowed, token)), 'TENANT_NOT_ALLOWED');
     });
+
+    it('organizations refuses personal accounts even with allowed_tenants ["*"]; consumers accepts only them', async () => {
+      const personal = await mint({ version: 2, tid: CONSUMER_TENANT_ID, key: 'consumer' });
+      const work = await mint({ version: 2, tid: OTHER_TENANT });
+      const organizations = context({ tenant: 'organizations', allowed_tenants: ['*'], token_versions: [2] });
+      assert.equal(await reasonOf(verifyToken(organizations, personal)), 'TENANT_NOT_ALLOWED');
+      assert.equal(await reasonOf(verifyToken(organizations, work)), 'VALID');
+      const consumers = context({ tenant: 'consumers', allowed_tenants: ['*'], token_versions: [2] });
+      assert.equal(await reasonOf(verifyToken(consumers, personal)), 'VALID');
+      assert.notEqual(await reasonOf(verifyToken(consumers, work)), 'VALID');
+    });
   });
 });

@@ -6,9 +6,13 @@
 import type { EntraIssuerConfig } from '../../config/schema.js';
 import { GUID, type KeySource } from './issuer.js';
 
+/** The tenant of personal Microsoft accounts (MSA): `consumers` is this tenant, `organizations` excludes it. */
+export const CONSUMER_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
 export function entraSources(config: EntraIssuerConfig): KeySource[] {
   const authority = config.authority.replace(/\/+$/, '');
   const single = GUID.test(config.tenant);
+  const tenant = single ? config.tenant.toLowerCase() : config.tenant === 'consumers' ? CONSUMER_TENANT_ID : undefined;
   const allowedTenants = single
     ? undefined
     : config.allowed_tenants?.includes('*')
@@ -23,7 +27,8 @@ export function entraSources(config: EntraIssuerConfig): KeySource[] {
     algorithms: new Set(config.algorithms),
     audiences: new Set(config.audiences),
     allowedTenants,
-    tenant: single ? config.tenant.toLowerCase() : undefined,
+    tenant,
+    ...(config.tenant === 'organizations' ? { excludedTenants: new Set([CONSUMER_TENANT_ID]) } : {}),
     discoveryUrl:
       version === 1
         ? `${authority}/${config.tenant}/.well-known/openid-configuration`

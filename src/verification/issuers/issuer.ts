@@ -23,8 +23,10 @@ export interface KeySource {
   readonly audiences: ReadonlySet<string>;
   /** For Entra multi-tenant: the tenants accepted (lowercase), or '*' for all. Undefined: single tenant. */
   readonly allowedTenants: ReadonlySet<string> | '*' | undefined;
-  /** For Entra single tenant: the tenant id (lowercase). */
+  /** For Entra single tenant (and `consumers`): the tenant id (lowercase). */
   readonly tenant: string | undefined;
+  /** For Entra `organizations`: tenants refused whatever allowed_tenants says (personal accounts). */
+  readonly excludedTenants?: ReadonlySet<string>;
   /** The discovery URL, or undefined when the issuer and JWKS URI are configured outright. */
   readonly discoveryUrl: string | undefined;
   /** Metadata known without discovery (an OIDC issuer with `jwks_uri` configured). */
