@@ -90,6 +90,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
 
   const grpc = await startGrpcServer({
     address: config.server.grpc,
+    tls: config.server.tls,
     maxMessageBytes: config.server.max_message_bytes,
     authorizer: () => current,
     hooks,

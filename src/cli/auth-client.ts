@@ -1,7 +1,8 @@
 /**
- * The CLI's own small gatehouse.v1.AuthService client: insecure channel, 5 s deadline per call.
+ * The CLI's own small gatehouse.v1.AuthService client: plaintext or TLS (and mTLS), 5 s deadline per call.
  * Kept in this one file so it can be swapped for the client library (src/client) later.
  */
+import { readFileSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type MethodDefinition, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { AuthorizeRequest, AuthorizeResponse, VerifyRequest, VerifyResponse } from '../contract/messages.js';
 import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
@@ -14,10 +15,25 @@ export interface CliAuthClient {
   close(): void;
 }
 
-/** Connects lazily to `address` (`host:port`); nothing is sent until the first call. */
-export function connectAuthClient(address: string): CliAuthClient {
+/** How to reach gatehouse: `--address`, and `--tls-ca` (with `--tls-cert`/`--tls-key` for mTLS) for TLS. */
+export interface ConnectionOptions {
+  readonly address: string;
+  readonly tlsCa?: string | undefined;
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+}
+
+/** Connects lazily; nothing is sent until the first call. */
+export function connectAuthClient(options: ConnectionOptions): CliAuthClient {
   const service = loadGatehouseProto()[AUTH_SERVICE_NAME] as ServiceDefinition;
-  const client = new Client(address, credentials.createInsecure());
+  const channel = options.tlsCa
+    ? credentials.createSsl(
+        readFileSync(options.tlsCa),
+        options.tlsKey ? readFileSync(options.tlsKey) : null,
+        options.tlsCert ? readFileSync(options.tlsCert) : null,
+      )
+    : credentials.createInsecure();
+  const client = new Client(options.address, channel);
 
   function call<Req, Res>(method: string, request: Req): Promise<Res> {
     const definition = service[method] as MethodDefinition<Req, Res>;

@@ -1,19 +1,18 @@
 /** `gatehouse authorize`: asks a running gatehouse for one decision. Exit 0 allowed, 1 denied, 2 call failed. */
-import { connectAuthClient, describeCallError } from './auth-client.js';
+import { connectAuthClient, describeCallError, type ConnectionOptions } from './auth-client.js';
 import { EXIT_DENIED, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
 import { renderRows, type Row } from './render.js';
 import { readTokenArgument } from './token-input.js';
 
-export interface AuthorizeCommandOptions {
+export interface AuthorizeCommandOptions extends ConnectionOptions {
   readonly token: string;
   readonly action: string;
-  readonly address: string;
   readonly json: boolean;
 }
 
 export async function authorizeCommand(options: AuthorizeCommandOptions): Promise<number> {
   const token = await readTokenArgument(options.token);
-  const client = connectAuthClient(options.address);
+  const client = connectAuthClient(options);
   let response;
   try {
     response = await client.authorize(token, options.action);

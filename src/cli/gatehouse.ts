@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILED } from './exit-codes.js';
+import type { ConnectionOptions } from './auth-client.js';
 import type { TokenCommandOptions } from './token.js';
 
 const program = new Command('gatehouse')
@@ -14,6 +15,9 @@ const program = new Command('gatehouse')
   .exitOverride();
 
 const configOption = () => new Option('-c, --config <file>', 'the YAML config file').env('GATEHOUSE_CONFIG');
+const tlsCaOption = () => new Option('--tls-ca <file>', 'connect with TLS, trusting this CA (PEM)').env('GATEHOUSE_TLS_CA');
+const tlsCertOption = () => new Option('--tls-cert <file>', 'client certificate for mTLS (PEM)').env('GATEHOUSE_TLS_CERT');
+const tlsKeyOption = () => new Option('--tls-key <file>', 'client private key for mTLS (PEM)').env('GATEHOUSE_TLS_KEY');
 const addressOption = () =>
   new Option('--address <host:port>', 'the gatehouse gRPC address').env('GATEHOUSE_ADDRESS').default('127.0.0.1:50051');
 
@@ -59,8 +63,11 @@ program
   .description('ask a running gatehouse to verify a token (exit 0 valid, 1 refused, 2 call failed)')
   .argument('<token>', 'the token, or - to read it from stdin')
   .addOption(addressOption())
+  .addOption(tlsCaOption())
+  .addOption(tlsCertOption())
+  .addOption(tlsKeyOption())
   .option('--json', 'print the response as JSON', false)
-  .action(async (token: string, opts: { address: string; json: boolean }) => {
+  .action(async (token: string, opts: ConnectionOptions & { json: boolean }) => {
     const { verifyCommand } = await import('./verify.js');
     finish(await verifyCommand(token, opts));
   });
@@ -71,8 +78,11 @@ program
   .requiredOption('--token <token>', 'the token, or - to read it from stdin')
   .requiredOption('--action <action>', 'a gRPC method (/orders.v1.Orders/GetOrder) or resource:verb')
   .addOption(addressOption())
+  .addOption(tlsCaOption())
+  .addOption(tlsCertOption())
+  .addOption(tlsKeyOption())
   .option('--json', 'print the response as JSON', false)
-  .action(async (opts: { token: string; action: string; address: string; json: boolean }) => {
+  .action(async (opts: ConnectionOptions & { token: string; action: string; json: boolean }) => {
     const { authorizeCommand } = await import('./authorize.js');
     finish(await authorizeCommand(opts));
   });

@@ -1,17 +1,16 @@
 /** `gatehouse verify TOKEN`: asks a running gatehouse who the token speaks for. Exit 0 valid, 1 refused, 2 call failed. */
-import { connectAuthClient, describeCallError } from './auth-client.js';
+import { connectAuthClient, describeCallError, type ConnectionOptions } from './auth-client.js';
 import { EXIT_DENIED, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
 import { fromWirePrincipal, principalRows, renderRows } from './render.js';
 import { readTokenArgument } from './token-input.js';
 
-export interface VerifyCommandOptions {
-  readonly address: string;
+export interface VerifyCommandOptions extends ConnectionOptions {
   readonly json: boolean;
 }
 
 export async function verifyCommand(tokenArgument: string, options: VerifyCommandOptions): Promise<number> {
   const token = await readTokenArgument(tokenArgument);
-  const client = connectAuthClient(options.address);
+  const client = connectAuthClient(options);
   let response;
   try {
     response = await client.verify(token);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { isSecureUrl } from './secure-url.js';
+import { checkTlsFiles } from './tls-files.js';
 
 const duration = (fallback: string) =>
   z
@@ -111,6 +112,14 @@ export const configSchema = z
           .min(1024)
           .default(64 * 1024),
         shutdown_grace: duration('10s'),
+        /** TLS on the gRPC listener; with client_ca, clients must present a certificate it signed (mTLS). */
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1), client_ca: z.string().min(1).optional() })
+          .strict()
+          .superRefine((tls, ctx) => {
+            for (const [key, message] of checkTlsFiles(tls)) ctx.addIssue({ code: 'custom', path: [key], message });
+          })
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -12,6 +12,8 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import { readFileSync } from 'node:fs';
+import type { TlsFiles } from '../config/tls-files.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
@@ -20,6 +22,8 @@ const TRANSPORT_CEILING_BYTES = 4 * 1024 * 1024;
 
 export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'> {
   readonly address: string;
+  /** PEM files, checked at config validation; absent: plaintext (loopback, sidecar, or a mesh with mTLS). */
+  readonly tls?: TlsFiles | undefined;
   /** Outermost first: metrics and logging before anything that may reject. */
   readonly interceptors?: ServerInterceptor[];
 }
@@ -50,7 +54,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   new ReflectionService(packageDefinition).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
+    server.bindAsync(options.address, serverCredentials(options.tls), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
   });
 
   return {
@@ -84,4 +88,11 @@ class MethodListingServer extends Server {
     this.methods.push(...Object.values(service));
     super.addService(service, implementation);
   }
+}
+
+/** TLS when configured; with a client CA, every client must present a certificate that CA signed. */
+function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  const ca = tls.client_ca ? readFileSync(tls.client_ca) : null;
+  return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], ca !== null);
 }
