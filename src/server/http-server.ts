@@ -48,6 +48,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   server.keepAliveTimeout = 65_000;
+  // A scraper or probe sends a few headers at once; a client that dribbles them is cut off quickly.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
   const { host, port } = splitAddress(options.address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -58,10 +61,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   return {
     port: (server.address() as AddressInfo).port,
+    // By the time this closes, gRPC has drained: nothing here is worth waiting for (a half-sent request would
+    // otherwise hold shutdown open for as long as its sender likes).
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       }),
   };
 }

@@ -1,0 +1,29 @@
+// Shutdown cannot be held open from outside: a client that never finishes its HTTP request on the operations port
+// does not keep gatehouse.shutdown() (and so the process) from ending.
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { describe, it } from 'node:test';
+import { startTestGatehouse } from '../helpers/gatehouse.js';
+
+describe('shutdown', () => {
+  it('finishes promptly although a client holds a half-sent request on the HTTP port', async () => {
+    const gh = await startTestGatehouse(
+      {
+        issuers: [{ id: 'idp', type: 'oidc', issuer: 'http://127.0.0.1:9/', audiences: ['api'] }],
+        server: { shutdown_grace: '1s' },
+      },
+      { level: 'silent', waitForKeys: false },
+    );
+    const socket = connect(gh.gatehouse.httpPort, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n'); // the headers never end
+    try {
+      const done = gh.shutdown().then(() => 'done');
+      const outcome = await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000))]);
+      assert.equal(outcome, 'done');
+    } finally {
+      socket.destroy();
+      gh.client.close();
+    }
+  });
+});
