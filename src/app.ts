@@ -145,10 +145,14 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   };
 
   async function applyConfig(next: Config): Promise<void> {
-    // Issuers, key and token settings and decision-cache sizes live in the engine: a change to any builds a new one.
-    const engineOf = (c: Config) => JSON.stringify([c.issuers, c.keys, c.tokens, c.decisions]);
-    if (engineOf(next) !== engineOf(running)) {
-      const replacement = createAuthorizer(next, { clock: deps.clock, fetch: deps.fetch, observer });
+    const verifierDeps = { clock: deps.clock, fetch: deps.fetch, observer };
+    const keysOf = (c: Config) => JSON.stringify([c.issuers, c.keys]);
+    const engineOf = (c: Config) => JSON.stringify([c.tokens, c.decisions]);
+    if (keysOf(next) !== keysOf(running)) {
+      // New issuers or key settings: a new key cache, which keeps the last good keys of every unchanged issuer
+      // (a reload during a provider outage must not drop them).
+      const replacement = createAuthorizer(next, verifierDeps);
+      replacement.verification.keyCache.adopt(current.verification.keyCache);
       const nextIds = new Set(next.issuers.map((i) => i.id));
       issuerIds = new Set([...issuerIds, ...nextIds]);
       await replacement.verification.keyCache.start();
@@ -157,6 +161,10 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       old.verification.keyCache.stop();
       issuerIds = nextIds;
       recorder.setIssuers(nextIds);
+    } else if (engineOf(next) !== engineOf(running)) {
+      // Token checks or decision-cache limits: a new engine over the same key cache.
+      const verification = { ...current.verification, clockSkewMs: next.tokens.clock_skew, maxTokenBytes: next.tokens.max_bytes };
+      current = createAuthorizer(next, verifierDeps, verification);
     } else {
       current.setPolicy(compilePolicy(next));
     }

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { compileRules } from '../policy/compile-rules.js';
 import { systemClock } from '../verification/clock.js';
 import { createVerificationContext, type VerifierDeps } from '../verification/verifier.js';
+import type { VerificationContext } from '../verification/verify-token.js';
 import { Authorizer } from './authorizer.js';
 
 export function compilePolicy(config: Config) {
@@ -13,11 +14,12 @@ export function compilePolicy(config: Config) {
   );
 }
 
-export function createAuthorizer(config: Config, deps: VerifierDeps = {}): Authorizer {
+/** `verification`: reuse a running core (its key cache) instead of building one, e.g. on a reload. */
+export function createAuthorizer(config: Config, deps: VerifierDeps = {}, verification?: VerificationContext): Authorizer {
   const policy = compilePolicy(config);
   const clock = deps.clock ?? systemClock;
   return new Authorizer({
-    verification: createVerificationContext(config, { ...deps, clock }),
+    verification: verification ?? createVerificationContext(config, { ...deps, clock }),
     policy,
     clock,
     decisionMaxTtlMs: config.decisions.max_ttl,

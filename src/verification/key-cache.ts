@@ -12,6 +12,8 @@ import type { VerificationObserver } from './observer.js';
 import { parseKeySet, type SigningKey } from './signing-key.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a call waits for a refetch triggered by an unknown kid while other keys are held. */
+const UNKNOWN_KID_WAIT_MS = 500;
 
 export interface KeyCacheOptions {
   readonly refreshIntervalMs: number;
@@ -66,7 +68,8 @@ export class KeyCache {
 
   constructor(sources: readonly KeySource[], options: KeyCacheOptions) {
     this.#options = options;
-    this.#keys = new LRUCache({ max: options.maxKeys });
+    // A key takes up to two entries (kid and x5t) and a source one more (`only`): sized so that maxKeys keys fit.
+    this.#keys = new LRUCache({ max: 2 * options.maxKeys + sources.length });
     for (const source of sources) {
       this.#states.set(source.id, {
         source,
@@ -157,10 +160,40 @@ export class KeyCache {
         throw this.#missError(state, hint);
       }
     }
-    await this.refresh(sourceId);
+    const refreshed = this.refresh(sourceId);
+    if (this.#usable(state)) {
+      // Keys are held and this one is merely unknown (a rotation, or a forged kid): wait for the refetch only
+      // briefly, so a slow provider cannot hold every such call (and its caller's deadline) hostage.
+      if (!(await settlesWithin(refreshed, UNKNOWN_KID_WAIT_MS))) {
+        throw new TokenError(
+          'KEYS_UNAVAILABLE',
+          `the signing keys of issuer "${state.source.issuerId}" are being refetched; retry shortly`,
+        );
+      }
+    } else {
+      await refreshed;
+    }
     const key = this.#usable(state) ? this.#lookup(sourceId, hint) : undefined;
     if (key) return key;
     throw this.#missError(state, hint);
+  }
+
+  /**
+   * Takes over the key state of `previous` (a cache being replaced by a config reload) for every source whose
+   * definition is unchanged, so a reload during a provider outage keeps the last good keys.
+   */
+  adopt(previous: KeyCache): void {
+    for (const [id, state] of this.#states) {
+      const old = previous.#states.get(id);
+      if (!old || old.lastSuccessAt === undefined || !sameSource(old.source, state.source)) continue;
+      state.metadata = old.metadata;
+      state.lastSuccessAt = old.lastSuccessAt;
+      state.lastAttemptAt = old.lastAttemptAt;
+      state.lastError = old.lastError;
+      state.consecutiveFailures = old.consecutiveFailures;
+      const keys = old.cacheKeys.map((k) => previous.#keys.peek(k)).filter((k): k is SigningKey => k !== undefined);
+      this.#install(state, [...new Set(keys)]);
+    }
   }
 
   /** Fetches the source's metadata and keys now, or joins the fetch in flight. Resolves to success. */
@@ -293,4 +326,23 @@ export class KeyCache {
     state.timer = setTimeout(() => void this.#refreshAndSchedule(state), Math.min(delay, MAX_TIMER_MS));
     state.timer.unref();
   }
+}
+
+/** True when `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Same place, same rules for keys: its cached keys and metadata stay valid. */
+function sameSource(a: KeySource, b: KeySource): boolean {
+  return (
+    a.discoveryUrl === b.discoveryUrl &&
+    JSON.stringify(a.staticMetadata) === JSON.stringify(b.staticMetadata) &&
+    a.expectedIssuer === b.expectedIssuer
+  );
 }

@@ -156,6 +156,40 @@ describe('key cache', () => {
     }
   });
 
+  it('an unknown kid does not wait out a slow refetch: KEYS_UNAVAILABLE (retry) before the fetch gives up', async () => {
+    let hang = false;
+    let abortedFetches = 0;
+    const slowWhenAsked: Fetch = (input, init) =>
+      hang
+        ? new Promise<Response>((_resolve, reject) =>
+            init?.signal?.addEventListener('abort', () => {
+              abortedFetches += 1;
+              reject(init.signal!.reason);
+            }),
+          )
+        : fetch(input, init);
+    const { ctx, advance } = setup({ fetch_timeout: '5s' }, slowWhenAsked);
+    assert.equal(await reasonOf(verifyToken(ctx, await mint())), 'VALID');
+    hang = true;
+    advance(MINUTE); // past the cooldown: the unknown kid starts a refetch, which hangs
+    assert.equal(await reasonOf(verifyToken(ctx, await mint({ key: 'unlisted' }))), 'KEYS_UNAVAILABLE');
+    assert.equal(abortedFetches, 0, 'answered while the refetch was still running');
+    assert.equal(await reasonOf(verifyToken(ctx, await mint())), 'VALID', 'known keys answer at once meanwhile');
+  });
+
+  it('keys.max_keys counts keys: an Entra issuer with v1 and v2 key sets (21 keys) fits in 24', async () => {
+    const config = validateConfig({
+      issuers: [{ id: 'entra', type: 'entra', authority: entra.base, tenant: TENANT, token_versions: [1, 2], audiences: [AUD] }],
+      keys: { max_keys: 24 },
+    });
+    const ctx = createVerificationContext(config, { clock: () => T0 });
+    contexts.push(ctx);
+    await ctx.keyCache.start();
+    for (const version of [1, 2, 1] as const) {
+      assert.equal(await reasonOf(verifyToken(ctx, await mint({ version }))), 'VALID', `v${version}`);
+    }
+  });
+
   it('fetch timeout: a provider that never answers fails within keys.fetch_timeout', async () => {
     const hanging: Fetch = (_input, init) =>
       new Promise<Response>((_resolve, reject) => {
