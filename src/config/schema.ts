@@ -149,7 +149,16 @@ export const configSchema = z
     groups: z.record(z.string(), z.string().min(1)).default({}),
     rules: z.array(rule).default([]),
     decisions: z
-      .object({ max_ttl: duration('60s'), max_entries: z.number().int().min(0).default(100_000) })
+      .object({
+        max_ttl: duration('60s'),
+        max_entries: z.number().int().min(0).default(100_000),
+        /** Memory bound of each of the two caches (decisions, verified tokens), estimated from token sizes. */
+        max_bytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024 * 1024),
+      })
       .strict()
       .prefault({}),
     logging: z

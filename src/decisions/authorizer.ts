@@ -26,6 +26,8 @@ export interface AuthorizerOptions {
   readonly clock: Clock;
   readonly decisionMaxTtlMs: number;
   readonly decisionMaxEntries: number;
+  /** Byte bound of each cache (0 disables caching; absent: no byte bound). */
+  readonly decisionMaxBytes?: number;
 }
 
 export class Authorizer {
@@ -43,7 +45,12 @@ export class Authorizer {
     this.#policy = options.policy;
     this.#clock = options.clock;
     this.#maxTtlMs = options.decisionMaxTtlMs;
-    const cacheOptions = { maxEntries: options.decisionMaxEntries, maxTtlMs: options.decisionMaxTtlMs, clock: options.clock };
+    const cacheOptions = {
+      maxEntries: options.decisionMaxEntries,
+      maxTtlMs: options.decisionMaxTtlMs,
+      maxBytes: options.decisionMaxBytes,
+      clock: options.clock,
+    };
     this.#cache = new DecisionCache(cacheOptions);
     this.#verified = new DecisionCache(cacheOptions);
   }
@@ -74,7 +81,7 @@ export class Authorizer {
     if (hit) return { valid: true, principal: hit, cached: true };
     try {
       const principal = await verifyToken(this.verification, token);
-      if (tokenHash) this.#verified.setByKey(tokenHash, principal, principal.expiresAt * 1000);
+      if (tokenHash) this.#verified.setByKey(tokenHash, principal, principal.expiresAt * 1000, principalBytes(token));
       return { valid: true, principal, cached: false };
     } catch (err) {
       if (isTokenError(err)) {
@@ -143,7 +150,15 @@ export class Authorizer {
       const decision = authorize(policy, principal, action);
       const expiresAtMs = Math.min(principal.expiresAt * 1000, this.#clock() + this.#maxTtlMs);
       // A reload between verification and here must not let an old-policy decision into the new cache.
-      if (policy === this.#policy) this.#cache.setByKey(keyFor(tokenHash, action), { decision, principal, expiresAtMs }, expiresAtMs);
+      if (policy === this.#policy) {
+        // The principal is shared with the verified-token cache; counted in both, to err on the safe side.
+        this.#cache.setByKey(
+          keyFor(tokenHash, action),
+          { decision, principal, expiresAtMs },
+          expiresAtMs,
+          principalBytes(token) + 2 * action.length,
+        );
+      }
       results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
     }
     return results as AuthorizeOutcome[];
@@ -175,4 +190,12 @@ export class Authorizer {
     const { reason, message, rule } = decision;
     return { allowed: false, principal, issuerId: principal.issuerId, reason, message, rule, cacheForMs, cached };
   }
+}
+
+/**
+ * What caching a verified token costs in memory, estimated from the token: its claims decoded into objects and
+ * their wire form (a Struct) take about twice the token's length (measured: ~2.3× with 150 groups).
+ */
+function principalBytes(token: string): number {
+  return 2 * token.length + 512;
 }

@@ -24,5 +24,6 @@ export function createAuthorizer(config: Config, deps: VerifierDeps = {}, verifi
     clock,
     decisionMaxTtlMs: config.decisions.max_ttl,
     decisionMaxEntries: config.decisions.max_entries,
+    decisionMaxBytes: config.decisions.max_bytes,
   });
 }

@@ -25,6 +25,8 @@ export function keyFor(tokenHash: string, action: string): string {
 export interface DecisionCacheOptions {
   /** At most this many entries; 0 disables the cache. */
   readonly maxEntries: number;
+  /** At most about this many bytes, as the sizes given to `set` add up; absent: no byte bound. */
+  readonly maxBytes?: number;
   /** No entry lives longer than this, in milliseconds; 0 disables the cache. */
   readonly maxTtlMs: number;
   /** Milliseconds since the epoch; tests pass a fake one. */
@@ -49,9 +51,10 @@ export class DecisionCache<V extends {}> {
   readonly #lru: LRUCache<string, Entry<V>> | undefined;
   readonly #maxTtlMs: number;
   readonly #clock: Clock;
+  readonly #sized: boolean;
 
   constructor(options: DecisionCacheOptions) {
-    const { maxEntries, maxTtlMs, clock = systemClock } = options;
+    const { maxEntries, maxTtlMs, maxBytes, clock = systemClock } = options;
     if (!Number.isInteger(maxEntries) || maxEntries < 0) {
       throw new RangeError(`maxEntries must be an integer >= 0 (0 disables the cache), got ${maxEntries}`);
     }
@@ -60,7 +63,10 @@ export class DecisionCache<V extends {}> {
     }
     this.#maxTtlMs = maxTtlMs;
     this.#clock = clock;
-    this.#lru = maxEntries > 0 && maxTtlMs > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+    const enabled = maxEntries > 0 && maxTtlMs > 0 && maxBytes !== 0;
+    // Entries carry a principal with every claim: a count alone would not bound memory (groups can be large).
+    this.#lru = enabled ? new LRUCache({ max: maxEntries, ...(maxBytes ? { maxSize: maxBytes } : {}) }) : undefined;
+    this.#sized = maxBytes !== undefined && maxBytes > 0;
   }
 
   /** Entries held, including expired ones not yet read or evicted. */
@@ -92,14 +98,20 @@ export class DecisionCache<V extends {}> {
     return entry.value;
   }
 
-  /** {@link set} with a key from {@link keyFor}. */
-  setByKey(key: string, value: V, expiresAtMs: number): void {
+  /** {@link set} with a key from {@link keyFor}; `bytes`: the entry's estimated size, for `maxBytes`. */
+  setByKey(key: string, value: V, expiresAtMs: number, bytes = 1): void {
     if (!this.#lru) return;
     const now = this.#clock();
     const expiresAt = Math.min(expiresAtMs, now + this.#maxTtlMs);
     // Written as "not after now" so that a NaN expiry caches nothing too.
     if (!(expiresAt > now)) return;
-    this.#lru.set(key, { value, expiresAt });
+    // An entry larger than the whole bound is simply not cached (lru-cache refuses it).
+    this.#lru.set(key, { value, expiresAt }, this.#sized ? { size: Math.max(1, Math.ceil(bytes)) } : undefined);
+  }
+
+  /** The estimated bytes held (the sum of the sizes given to `set`). */
+  get bytes(): number {
+    return this.#lru?.calculatedSize ?? 0;
   }
 
   /** Forgets every entry, e.g. when the rules or issuers change. */

@@ -7,7 +7,7 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 const ACTION = '/orders.v1.Orders/GetOrder';
 
 /** A cache whose clock the test moves by hand. */
-function fakeClockCache(options: { maxEntries?: number; maxTtlMs?: number } = {}) {
+function fakeClockCache(options: { maxEntries?: number; maxTtlMs?: number; maxBytes?: number } = {}) {
   const time = { now: T0 };
   const cache = new DecisionCache<string>({ maxEntries: 100, maxTtlMs: 60_000, ...options, clock: () => time.now });
   return { cache, time };
@@ -104,6 +104,17 @@ describe('DecisionCache', () => {
     assert.notEqual(hashToken(TOKEN), hashToken(`${TOKEN}x`));
     assert.equal(hashToken(TOKEN).includes(TOKEN), false);
     assert.match(hashToken(TOKEN), /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('bounds memory by the estimated bytes of its entries, not only their count', () => {
+    const { cache } = fakeClockCache({ maxEntries: 1000, maxBytes: 10_000 });
+    for (let i = 0; i < 50; i++) cache.setByKey(keyFor(hashToken(`token-${i}`), ACTION), 'allow', T0 + 60_000, 3_000);
+    assert.ok(cache.bytes <= 10_000, `holds ${cache.bytes} bytes`);
+    assert.equal(cache.size, 3);
+    assert.equal(cache.getByKey(keyFor(hashToken('token-49'), ACTION)), 'allow', 'the most recent entries stay');
+    assert.equal(cache.getByKey(keyFor(hashToken('token-0'), ACTION)), undefined);
+    cache.setByKey(keyFor(hashToken('huge'), ACTION), 'allow', T0 + 60_000, 20_000);
+    assert.equal(cache.getByKey(keyFor(hashToken('huge'), ACTION)), undefined, 'an entry over the whole bound is not cached');
   });
 
   it('refuses nonsense options', () => {
