@@ -38,7 +38,7 @@ export async function verifyToken(context: VerificationContext, rawToken: string
 
   const iss = payload.iss;
   if (typeof iss !== 'string' || !iss) throw new TokenError('CLAIMS_INVALID', 'the token has no "iss" claim');
-  const source = await routeIssuer(context, iss, payload.tid);
+  const source = await routeIssuer(context, iss, payload.tid, payload.aud);
   try {
     return await verifyForSource(context, source, { header, payload, signingInput, signature }, alg);
   } catch (err) {
@@ -104,15 +104,15 @@ function checkHeader(header: Readonly<Record<string, unknown>>): string {
   return alg;
 }
 
-async function routeIssuer(context: VerificationContext, iss: string, tid: unknown): Promise<KeySource> {
+async function routeIssuer(context: VerificationContext, iss: string, tid: unknown, aud: unknown): Promise<KeySource> {
   const { registry, keyCache } = context;
   const metadataOf = (id: string) => keyCache.metadata(id);
-  const source = registry.route(iss, tid, metadataOf);
+  const source = registry.route(iss, tid, aud, metadataOf);
   if (source) return source;
   if (keyCache.hasUnloadedSources()) {
     // A provider that was down may be the one this token is from: try those once per cooldown.
     await keyCache.loadMissing();
-    const retried = registry.route(iss, tid, metadataOf);
+    const retried = registry.route(iss, tid, aud, metadataOf);
     if (retried) return retried;
     if (keyCache.hasUnloadedSources()) {
       throw new TokenError(

@@ -59,6 +59,21 @@ describe('OIDC issuer (oidc-provider, client credentials)', () => {
     assert.equal(await reasonOf(verifyToken(context(), token)), 'AUDIENCE_MISMATCH');
   });
 
+  it('one provider configured as two issuers (two audiences): each token goes to the issuer of its audience', async () => {
+    const config = validateConfig({
+      issuers: [
+        { id: 'orders', type: 'oidc', issuer: op.issuer, audiences: [API] },
+        { id: 'billing', type: 'oidc', issuer: op.issuer, audiences: [OTHER_API] },
+      ],
+    });
+    const ctx = createVerificationContext(config);
+    contexts.push(ctx);
+    assert.equal((await verifyToken(ctx, await op.token({ clientId: 'orders', resource: API }))).issuerId, 'orders');
+    assert.equal((await verifyToken(ctx, await op.token({ clientId: 'orders', resource: OTHER_API }))).issuerId, 'billing');
+    const neither = await op.token({ clientId: 'orders', resource: 'https://third.example' });
+    assert.equal(await reasonOf(verifyToken(ctx, neither)), 'AUDIENCE_MISMATCH');
+  });
+
   it('refuses a token from an issuer that is not configured as ISSUER_NOT_TRUSTED', async () => {
     const token = await stranger.token({ resource: API });
     assert.equal(await reasonOf(verifyToken(context(), token)), 'ISSUER_NOT_TRUSTED');
