@@ -17,6 +17,7 @@ import { createMetrics, type GatehouseMetrics } from './telemetry/metrics.js';
 import { readPackageVersion } from './telemetry/package-version.js';
 import { systemClock, type Clock } from './verification/clock.js';
 import type { Fetch } from './verification/fetch-json.js';
+import type { SourceStatus } from './verification/key-cache.js';
 import { observeAll, type VerificationObserver } from './verification/observer.js';
 
 export interface GatehouseDeps {
@@ -101,7 +102,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   try {
     http = await startHttpServer({
       address: config.server.http,
-      readiness: () => readiness(current, draining),
+      readiness: () => readiness(current, draining, config.server.readiness),
       metrics: () => metrics.exposition(),
     });
   } catch (err) {
@@ -172,9 +173,10 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   }
 }
 
-function readiness(authorizer: Authorizer, draining: boolean) {
+function readiness(authorizer: Authorizer, draining: boolean, rule: 'all' | 'any') {
   const sources = authorizer.verification.keyCache.status();
-  const ready = !draining && sources.every((s) => s.usable || s.loading);
+  const serving = (s: SourceStatus) => s.usable || s.loading;
+  const ready = !draining && (rule === 'all' ? sources.every(serving) : sources.some(serving));
   return {
     ready,
     detail: {

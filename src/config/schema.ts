@@ -112,6 +112,11 @@ export const configSchema = z
           .min(1024)
           .default(64 * 1024),
         shutdown_grace: duration('10s'),
+        /**
+         * When /readyz says ready: `all` issuers have usable keys (or are on their first fetch), or `any` one
+         * does (one partner's identity provider being down then does not take the replica out of service).
+         */
+        readiness: z.enum(['all', 'any']).default('all'),
         /** TLS on the gRPC listener; with client_ca, clients must present a certificate it signed (mTLS). */
         tls: z
           .object({ cert: z.string().min(1), key: z.string().min(1), client_ca: z.string().min(1).optional() })
