@@ -31,13 +31,7 @@ export async function fetchJson(fetchImpl: Fetch, url: string, timeoutMs: number
     await response.body?.cancel().catch(() => {});
     throw new FetchError(`document too large (${length} bytes) from ${url}`);
   }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (err) {
-    throw new FetchError(`reading ${url} failed: ${causeOf(err)}`);
-  }
-  if (text.length > MAX_DOCUMENT_BYTES) throw new FetchError(`document too large from ${url}`);
+  const text = await readLimited(response, url);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -51,4 +45,28 @@ export async function fetchJson(fetchImpl: Fetch, url: string, timeoutMs: number
 function causeOf(err: unknown): string {
   const e = err as { cause?: { code?: string; message?: string }; message?: string };
   return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}
+
+/** The body as text, refusing it as soon as it passes the limit (a missing or false Content-Length included). */
+async function readLimited(response: Response, url: string): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      if (received > MAX_DOCUMENT_BYTES) {
+        await reader.cancel().catch(() => {});
+        throw new FetchError(`document too large (over ${MAX_DOCUMENT_BYTES} bytes) from ${url}`);
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof FetchError) throw err;
+    throw new FetchError(`reading ${url} failed: ${causeOf(err)}`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
