@@ -28,7 +28,9 @@ export function principalFromClaims(payload: Readonly<Record<string, unknown>>, 
 
 /**
  * Entra marks app tokens with `idtyp: app` when the optional claim is on; otherwise an app token is one
- * without delegated scopes. Other issuers: a client-credentials token's subject is the client itself (RFC 9068).
+ * without delegated scopes whose subject is its own service principal (`sub` equals `oid`): that keeps a user's
+ * ID token (no `scp`, a pairwise `sub`) from passing for an application. Other issuers: a client-credentials
+ * token's subject is the client itself (RFC 9068).
  */
 function isAppOnly(
   payload: Readonly<Record<string, unknown>>,
@@ -39,7 +41,7 @@ function isAppOnly(
 ): boolean {
   if (payload.idtyp === 'app') return true;
   if (payload.idtyp === 'user') return false;
-  if (source.kind === 'entra') return scopes.length === 0;
+  if (source.kind === 'entra') return scopes.length === 0 && typeof payload.oid === 'string' && payload.oid !== '' && sub === payload.oid;
   return clientId !== '' && sub === clientId;
 }
 

@@ -84,7 +84,13 @@ describe('Entra ID tokens', () => {
       const user = await verifyToken(ctx, await mint({ version: 2, claims: { idtyp: 'user' } }));
       assert.equal(user.appOnly, false);
       const noScp = await verifyToken(ctx, await mint({ version: 2 }));
-      assert.equal(noScp.appOnly, true, 'without idtyp, a v2 token without scp is an app token');
+      assert.equal(noScp.appOnly, true, 'without idtyp, a v2 token without scp whose sub is its oid is an app token');
+    });
+
+    it('a user ID token (no scp, a pairwise sub, roles) is not taken for an app token', async () => {
+      const idToken = await mint({ version: 2, claims: { sub: 'pairwise-AbC123', nonce: 'n-1', roles: ['Daemon.Run'] } });
+      const p = await verifyToken(ctx, idToken);
+      assert.equal(p.appOnly, false);
     });
 
     it('reports a groups overage from _claim_names', async () => {
