@@ -6,10 +6,14 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock.js';
 import { TokenError } from './errors.js';
-import { fetchJson, type Fetch } from './fetch-json.js';
-import { metadataFromDiscovery, type IssuerMetadata, type KeySource } from './issuers/issuer.js';
+import type { Fetch } from './fetch-json.js';
+import type { IssuerMetadata, KeySource } from './issuers/issuer.js';
+import { newSourceState, sameSource, type SourceState, type SourceStatus } from './key-source-state.js';
+import { loadKeySet } from './load-key-set.js';
 import type { VerificationObserver } from './observer.js';
-import { parseKeySet, type SigningKey } from './signing-key.js';
+import type { SigningKey } from './signing-key.js';
+
+export type { SourceStatus };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a call waits for a refetch triggered by an unknown kid while other keys are held. */
@@ -32,33 +36,6 @@ export interface KeyHint {
   readonly x5t: string | undefined;
 }
 
-interface SourceState {
-  readonly source: KeySource;
-  metadata: IssuerMetadata | undefined;
-  lastSuccessAt: number | undefined;
-  lastAttemptAt: number | undefined;
-  lastError: string | undefined;
-  pending: Promise<boolean> | undefined;
-  cacheKeys: string[];
-  keyCount: number;
-  consecutiveFailures: number;
-  timer: NodeJS.Timeout | undefined;
-}
-
-/** A source's health, for readiness and diagnostics. */
-export interface SourceStatus {
-  readonly id: string;
-  readonly issuerId: string;
-  /** Has keys young enough to use. */
-  readonly usable: boolean;
-  /** Its first fetch has not finished yet. */
-  readonly loading: boolean;
-  /** Keys are in use although the last refresh failed or is overdue. */
-  readonly stale: boolean;
-  readonly lastSuccessAt: number | undefined;
-  readonly lastError: string | undefined;
-}
-
 export class KeyCache {
   readonly #options: KeyCacheOptions;
   readonly #states = new Map<string, SourceState>();
@@ -71,18 +48,7 @@ export class KeyCache {
     // A key takes up to two entries (kid and x5t) and a source one more (`only`): sized so that maxKeys keys fit.
     this.#keys = new LRUCache({ max: 2 * options.maxKeys + sources.length });
     for (const source of sources) {
-      this.#states.set(source.id, {
-        source,
-        metadata: source.staticMetadata,
-        lastSuccessAt: undefined,
-        lastAttemptAt: undefined,
-        lastError: undefined,
-        pending: undefined,
-        cacheKeys: [],
-        keyCount: 0,
-        consecutiveFailures: 0,
-        timer: undefined,
-      });
+      this.#states.set(source.id, newSourceState(source));
     }
   }
 
@@ -248,11 +214,7 @@ export class KeyCache {
     const started = performance.now();
     state.lastAttemptAt = clock();
     try {
-      const metadata =
-        state.source.staticMetadata ??
-        metadataFromDiscovery(await fetchJson(fetch, state.source.discoveryUrl!, fetchTimeoutMs), state.source);
-      const jwks = await fetchJson(fetch, metadata.jwksUri, fetchTimeoutMs);
-      const keys = parseKeySet(jwks, this.#options.maxKeys);
+      const { metadata, keys } = await loadKeySet(state.source, { fetch, fetchTimeoutMs, maxKeys: this.#options.maxKeys });
       this.#install(state, keys);
       state.metadata = metadata;
       state.lastSuccessAt = clock();
@@ -336,13 +298,4 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
     timer.unref();
   });
   return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Same place, same rules for keys: its cached keys and metadata stay valid. */
-function sameSource(a: KeySource, b: KeySource): boolean {
-  return (
-    a.discoveryUrl === b.discoveryUrl &&
-    JSON.stringify(a.staticMetadata) === JSON.stringify(b.staticMetadata) &&
-    a.expectedIssuer === b.expectedIssuer
-  );
 }
