@@ -2,7 +2,8 @@
  * AuthClient: a typed promise API over gatehouse.v1.AuthService. Every call carries a deadline; decisions are
  * kept in a bounded local cache for as long as gatehouse's `cache_for` allows, and identical concurrent
  * questions share one round trip. A decision (allowed or denied) is a value; only a call that could not be
- * answered throws, with a coded error.
+ * answered throws, with a coded error that says whether gatehouse was provably never asked
+ * (ERR_GATEHOUSE_UNREACHABLE, the one failOpen acts on), timed out, or failed otherwise.
  */
 import {
   credentials as grpcCredentials,
@@ -10,14 +11,16 @@ import {
   Metadata,
   status,
   type ChannelCredentials,
+  type ChannelInterface,
   type ChannelOptions,
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { AuthorizeRequest, AuthorizeResponse, VerifyRequest, VerifyResponse } from '../contract/messages.js';
 import { authServiceDefinition } from './auth-service-definition.js';
 import { decisionFromWire, verifyResultFromWire, type Decision, type VerifyResult } from './decision.js';
+import { watchConnections } from './connection-watch.js';
 import { GatehouseClientError, optionsError } from './errors.js';
-import { cacheKey, LocalDecisionCache } from './local-cache.js';
+import { cacheKey, LocalDecisionCache, type CacheSize } from './local-cache.js';
 import { stderrLogger, type ClientLogger } from './logger.js';
 import { createClientMetrics, type ClientMetrics, type Registry } from './metrics.js';
 
@@ -26,10 +29,13 @@ export interface AuthClientOptions {
   readonly address: string;
   /** Required unless `address` is loopback or a unix socket: tokens must not cross a network in plaintext by default. */
   readonly credentials?: ChannelCredentials;
-  /** Deadline of every call to gatehouse; default 1000 ms. Past it, the call fails as unavailable. */
+  /** Deadline of every call to gatehouse; default 1000 ms. Past it, the call fails with ERR_GATEHOUSE_TIMEOUT. */
   readonly deadlineMs?: number;
-  /** The local decision cache; default `{ maxEntries: 10000 }`; `{ maxEntries: 0 }` or `false` disables it. */
-  readonly cache?: { readonly maxEntries: number } | false;
+  /**
+   * The local decision cache, bounded by decisions and by estimated bytes (a decision's principal carries
+   * every claim of its token); default `{ maxEntries: 10000, maxBytes: 32 MiB }`. A 0 or `false` disables it.
+   */
+  readonly cache?: { readonly maxEntries?: number; readonly maxBytes?: number } | false;
   /** Registers the `gatehouse_client_*` metrics into this prom-client registry; none without it. */
   readonly registry?: Registry;
   /** Where the interceptors warn (failOpen); default JSON lines on stderr. */
@@ -52,10 +58,12 @@ export interface AuthClient {
   authorize(token: string, action: string, attributes?: Readonly<Record<string, string>>, options?: CallOptions): Promise<Decision>;
   /** Forgets every cached decision (say, after a policy change you know of). */
   clearCache(): void;
+  /** What the local cache holds now: decisions, tokens, and the byte estimate `cache.maxBytes` bounds. */
+  cacheSize(): CacheSize;
   readonly logger: ClientLogger;
   /** The interceptors count fail-closed refusals and fail-open let-throughs here. */
   readonly metrics: ClientMetrics;
-  /** Closes the channel; later calls fail with ERR_GATEHOUSE_UNAVAILABLE. */
+  /** Closes the channel and empties the cache; later calls fail with ERR_CLIENT_CLOSED (never failOpen). */
   close(): void;
 }
 
@@ -63,34 +71,44 @@ type Callback<Res> = (err: ServiceError | null, response?: Res) => void;
 interface RawAuthService {
   Verify(request: VerifyRequest, metadata: Metadata, options: { deadline: number }, callback: Callback<VerifyResponse>): void;
   Authorize(request: AuthorizeRequest, metadata: Metadata, options: { deadline: number }, callback: Callback<AuthorizeResponse>): void;
+  getChannel(): ChannelInterface;
   close(): void;
 }
 
 /** gatehouse is on the path of every call: reconnect quickly once it is back. */
 const CHANNEL_DEFAULTS: ChannelOptions = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 };
-const UNAVAILABLE_CODES = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED]);
+const DEFAULT_CACHE = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 } as const;
+const DISABLED = { maxEntries: 0, maxBytes: 0 } as const;
 
 export function createAuthClient(options: AuthClientOptions): AuthClient {
   const { deadlineMs = 1000, clock = Date.now } = options;
   const channelCredentials = checkOptions(options);
-  const maxEntries = options.cache === false ? 0 : (options.cache?.maxEntries ?? 10_000);
-  const cache = new LocalDecisionCache(maxEntries, clock);
+  const { maxEntries = DEFAULT_CACHE.maxEntries, maxBytes = DEFAULT_CACHE.maxBytes } =
+    options.cache === false ? DISABLED : (options.cache ?? {});
+  const cache = new LocalDecisionCache({ maxEntries, maxBytes }, clock);
   const metrics = createClientMetrics(options.registry);
   const AuthService = makeClientConstructor(authServiceDefinition(), 'AuthService');
   const raw = new AuthService(options.address, channelCredentials, {
     ...CHANNEL_DEFAULTS,
     ...options.channelOptions,
   }) as unknown as RawAuthService;
+  const connections = watchConnections(raw.getChannel());
   const inFlight = new Map<string, Promise<Decision>>();
+  let closed = false;
 
   function call<Req, Res>(method: 'Authorize' | 'Verify', request: Req, callOptions: CallOptions | undefined): Promise<Res> {
     const metadata = new Metadata();
     if (callOptions?.requestId) metadata.set('x-request-id', callOptions.requestId);
     const started = performance.now();
     return new Promise<Res>((resolve, reject) => {
+      if (closed) {
+        reject(closedError(method));
+        return;
+      }
+      const neverConnected = connections.beforeCall();
       const done: Callback<Res> = (err, response) => {
         metrics.call(method, err ? (status[err.code] ?? String(err.code)) : 'OK', (performance.now() - started) / 1000);
-        if (err) reject(callError(method, err));
+        if (err) reject(callError(method, err, neverConnected));
         else if (response === undefined) reject(new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: empty response`));
         else resolve(response);
       };
@@ -102,8 +120,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
           done,
         );
       } catch (err) {
-        // grpc-js throws synchronously once the channel is closed.
-        reject(new GatehouseClientError('ERR_GATEHOUSE_UNAVAILABLE', `${method}: the client is closed`, { cause: err }));
+        // grpc-js throws synchronously once the channel is closed; anything else is ours, never "unreachable".
+        reject(closed ? closedError(method) : new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: not sent`, { cause: err }));
       }
     });
   }
@@ -111,8 +129,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   async function ask(key: string, request: AuthorizeRequest, callOptions: CallOptions | undefined): Promise<Decision> {
     try {
       const decision = decisionFromWire(await call<AuthorizeRequest, AuthorizeResponse>('Authorize', request, callOptions));
-      cache.set(key, decision);
-      return decision;
+      return closed ? decision : cache.set(key, decision, request.token.length);
     } finally {
       inFlight.delete(key);
     }
@@ -125,6 +142,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       return verifyResultFromWire(await call<VerifyRequest, VerifyResponse>('Verify', { token }, callOptions));
     },
     async authorize(token, action, attributes, callOptions) {
+      // Closed means closed: not even a cached allow (a shutdown hook must not leave a half-open service).
+      if (closed) throw closedError('Authorize');
       const key = cacheKey(token, action, attributes);
       let decision = cache.get(key);
       if (cache.enabled) metrics.cache(decision ? 'hit' : 'miss');
@@ -140,22 +159,45 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       return decision;
     },
     clearCache: () => cache.clear(),
-    close: () => raw.close(),
+    cacheSize: () => cache.size,
+    close() {
+      closed = true;
+      cache.clear();
+      raw.close();
+    },
   };
 }
 
-function callError(method: string, err: ServiceError): GatehouseClientError {
+/**
+ * Only UNAVAILABLE on a channel that never had a connection during the call is "unreachable": the question
+ * was never sent. A deadline may run out while gatehouse works on an attacker's token (an unknown kid parks it
+ * on a key fetch), and a dropped connection or a proxy's UNAVAILABLE may come after gatehouse saw the question.
+ */
+function callError(method: string, err: ServiceError, neverConnected: () => boolean): GatehouseClientError {
   const name = status[err.code] ?? String(err.code);
-  if (UNAVAILABLE_CODES.has(err.code)) {
-    return new GatehouseClientError('ERR_GATEHOUSE_UNAVAILABLE', `${method}: gatehouse did not answer (${name}: ${err.details})`, {
-      cause: err,
-      grpcCode: err.code,
-    });
+  const details = { cause: err, grpcCode: err.code };
+  if (err.code === status.UNAVAILABLE && neverConnected()) {
+    return new GatehouseClientError(
+      'ERR_GATEHOUSE_UNREACHABLE',
+      `${method}: gatehouse could not be reached (${name}: ${err.details})`,
+      details,
+    );
   }
-  return new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: gatehouse refused the call (${name}: ${err.details})`, {
-    cause: err,
-    grpcCode: err.code,
-  });
+  if (err.code === status.DEADLINE_EXCEEDED) {
+    return new GatehouseClientError(
+      'ERR_GATEHOUSE_TIMEOUT',
+      `${method}: gatehouse did not answer in time (${name}: ${err.details})`,
+      details,
+    );
+  }
+  if (err.code === status.UNAVAILABLE || err.code === status.CANCELLED) {
+    return new GatehouseClientError('ERR_GATEHOUSE_UNAVAILABLE', `${method}: gatehouse did not answer (${name}: ${err.details})`, details);
+  }
+  return new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: gatehouse refused the call (${name}: ${err.details})`, details);
+}
+
+function closedError(method: string): GatehouseClientError {
+  return new GatehouseClientError('ERR_CLIENT_CLOSED', `${method}: the AuthClient is closed`);
 }
 
 function checkOptions(options: AuthClientOptions): ChannelCredentials {
@@ -165,9 +207,11 @@ function checkOptions(options: AuthClientOptions): ChannelCredentials {
   if (deadlineMs !== undefined && !(Number.isFinite(deadlineMs) && deadlineMs > 0)) {
     throw optionsError(where, `deadlineMs must be a positive number of milliseconds, got ${String(deadlineMs)}`);
   }
-  const maxEntries = options.cache === false ? 0 : options.cache?.maxEntries;
-  if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries >= 0)) {
-    throw optionsError(where, `cache.maxEntries must be an integer >= 0 (0 disables the cache), got ${String(maxEntries)}`);
+  for (const limit of ['maxEntries', 'maxBytes'] as const) {
+    const value = options.cache === false ? undefined : options.cache?.[limit];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw optionsError(where, `cache.${limit} must be an integer >= 0 (0 disables the cache), got ${String(value)}`);
+    }
   }
   if (options.credentials) return options.credentials;
   if (!isLocalAddress(options.address)) {

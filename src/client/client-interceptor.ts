@@ -28,7 +28,11 @@ import type { TokenProvider } from './tokens/token-provider.js';
 
 export interface EgressCheckOptions {
   readonly authClient: AuthClient;
-  /** Send the call anyway when gatehouse cannot answer (logged as a warning, rate limited). Default: refuse. */
+  /**
+   * Send the call anyway, unchecked, but only when the question provably never reached gatehouse
+   * (ERR_GATEHOUSE_UNREACHABLE); never on a timeout, a dropped connection, a closed AuthClient or any answer.
+   * Logged as a warning (rate limited) and counted. Default: refuse.
+   */
   readonly failOpen?: boolean;
   /** Default: the AuthClient's logger. */
   readonly logger?: ClientLogger;
@@ -66,9 +70,12 @@ export function createClientInterceptor(options: ClientInterceptorOptions): Inte
       const decision = await egress.authClient.authorize(token, method, undefined, { requestId });
       return decision.allowed ? undefined : deniedStatus(decision);
     } catch (err) {
-      if (egress.failOpen && isClientError(err, 'ERR_GATEHOUSE_UNAVAILABLE')) {
+      if (egress.failOpen && isClientError(err, 'ERR_GATEHOUSE_UNREACHABLE')) {
         egress.authClient.metrics.failOpen('egress');
-        warnFailOpen?.({ method, request_id: requestId, error: err.message }, 'FAIL OPEN: gatehouse did not answer; call sent UNCHECKED');
+        warnFailOpen?.(
+          { method, request_id: requestId, error: err.message },
+          'FAIL OPEN: gatehouse could not be reached; call sent UNCHECKED',
+        );
         return undefined;
       }
       egress.authClient.metrics.failClosed('egress');

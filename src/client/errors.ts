@@ -6,10 +6,22 @@
 export const ClientErrorCodes = [
   /** An option is missing or unsafe; thrown at construction, naming the option. */
   'ERR_CLIENT_OPTIONS',
-  /** gatehouse could not be reached or did not answer within the deadline. */
+  /**
+   * gatehouse was provably never asked: the channel had no connection to it for the whole call (connection
+   * refused, no HTTP/2 connection established, name not resolved). The only error `failOpen` acts on.
+   */
+  'ERR_GATEHOUSE_UNREACHABLE',
+  /** gatehouse did not answer within the deadline. The question may have reached it: never fails open. */
+  'ERR_GATEHOUSE_TIMEOUT',
+  /**
+   * The call failed without an answer after it may have reached gatehouse (the connection dropped mid-call,
+   * the call was cancelled, or something in between answered UNAVAILABLE). Never fails open.
+   */
   'ERR_GATEHOUSE_UNAVAILABLE',
   /** gatehouse answered the call with an error status (a bad request, an internal error). */
   'ERR_GATEHOUSE_CALL_FAILED',
+  /** The AuthClient was closed: every later call is refused (the interceptors answer UNAVAILABLE). Never fails open. */
+  'ERR_CLIENT_CLOSED',
   /** The token endpoint could not be reached, timed out, or answered 5xx. */
   'ERR_TOKEN_ENDPOINT_UNAVAILABLE',
   /** The token endpoint refused the request (wrong secret, unknown client, bad scope): `oauthError` says why. */

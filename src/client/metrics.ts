@@ -50,7 +50,7 @@ export function createClientMetrics(registry: Registry | undefined): ClientMetri
   );
   const failOpen = counter(
     'gatehouse_client_fail_open_total',
-    'Calls let through WITHOUT a decision because gatehouse could not answer and failOpen is set.',
+    'Calls let through WITHOUT a decision because gatehouse could not be reached and failOpen is set.',
     ['side'],
   );
   return {

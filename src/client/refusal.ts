@@ -19,14 +19,21 @@ export function deniedStatus(decision: Denied): StatusObject {
   return refusal(CODE_OF_KIND[decision.kind], decision.reason, decision.message);
 }
 
-/** gatehouse could not be asked: fail closed. */
+/** gatehouse could not be asked, or did not answer: fail closed. Callers see one status for every way it failed. */
 export function gatehouseFailureStatus(err: unknown): StatusObject {
-  if (isClientError(err, 'ERR_GATEHOUSE_UNAVAILABLE')) {
+  if (
+    isClientError(err, 'ERR_GATEHOUSE_UNREACHABLE') ||
+    isClientError(err, 'ERR_GATEHOUSE_TIMEOUT') ||
+    isClientError(err, 'ERR_GATEHOUSE_UNAVAILABLE')
+  ) {
     return refusal(
       status.UNAVAILABLE,
       'GATEHOUSE_UNAVAILABLE',
       'gatehouse could not be reached or did not answer in time; the call was refused (fail closed)',
     );
+  }
+  if (isClientError(err, 'ERR_CLIENT_CLOSED')) {
+    return refusal(status.UNAVAILABLE, 'GATEHOUSE_UNAVAILABLE', 'the authorization client is closed; the call was refused (fail closed)');
   }
   return refusal(status.UNAVAILABLE, 'GATEHOUSE_ERROR', 'the authorization check failed; the call was refused (fail closed)');
 }

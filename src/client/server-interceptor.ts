@@ -2,7 +2,8 @@
  * The server interceptor (grpc-js >= 1.10, `new Server({ interceptors: [...] })`): before a call reaches its
  * handler, it asks gatehouse (through the AuthClient and its cache) whether the call's bearer token may call
  * this method. Denied: UNAUTHENTICATED (token problems) or PERMISSION_DENIED (policy), with `gatehouse-reason`.
- * gatehouse unreachable or slow: UNAVAILABLE, never through, unless `failOpen` says otherwise (loudly).
+ * gatehouse unreachable or slow: UNAVAILABLE, never through, unless `failOpen` says otherwise (loudly), and
+ * then only for a question that provably never reached gatehouse.
  * Allowed: the handler gets the principal through `principalOf(call)` or `incomingCall()`. Unary and
  * streaming alike: the check runs on the call's metadata, before the handler starts or reads a message.
  */
@@ -31,8 +32,10 @@ export interface ServerInterceptorOptions {
    */
   readonly skip?: readonly string[];
   /**
-   * Let calls through WITHOUT a decision when gatehouse cannot answer (unreachable, past the deadline).
-   * Off by default: fail closed. When on, every such call is logged as a warning (rate limited) and counted.
+   * Let calls through WITHOUT a decision, but only when the question provably never reached gatehouse
+   * (ERR_GATEHOUSE_UNREACHABLE: no connection to it for the whole call). Never on a timeout, a dropped
+   * connection, a closed AuthClient or any answer. Off by default: fail closed. When on, every such call is
+   * logged as a warning (rate limited) and counted.
    */
   readonly failOpen?: boolean;
   /** Default: the AuthClient's logger. */
@@ -50,7 +53,7 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
   if (failOpen) {
     logger.warn(
       { fail_open: true },
-      'gatehouse server interceptor: failOpen is ON; calls go through UNCHECKED whenever gatehouse cannot answer',
+      'gatehouse server interceptor: failOpen is ON; calls go through UNCHECKED whenever gatehouse cannot be reached',
     );
   }
 
@@ -74,11 +77,11 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
           .then(
             (decision) => (decision.allowed ? admit(decision.principal) : call.sendStatus(deniedStatus(decision))),
             (err: unknown) => {
-              if (failOpen && isClientError(err, 'ERR_GATEHOUSE_UNAVAILABLE')) {
+              if (failOpen && isClientError(err, 'ERR_GATEHOUSE_UNREACHABLE')) {
                 authClient.metrics.failOpen('server');
                 warnFailOpen(
                   { method: method.path, request_id: requestId, error: err.message },
-                  'FAIL OPEN: gatehouse did not answer; call let through UNCHECKED',
+                  'FAIL OPEN: gatehouse could not be reached; call let through UNCHECKED',
                 );
                 admit(undefined);
                 return;

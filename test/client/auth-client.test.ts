@@ -1,9 +1,11 @@
 // AuthClient against a real gatehouse: decision values, the local cache honouring cache_for (gatehouse's
-// audit lines count the round trips), deadlines, metrics in a registry the caller owns, option checks.
+// audit lines count the round trips) and bounded in bytes, deadlines, which failures count as "never reached",
+// a closed client, metrics in a registry the caller owns, option checks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { register as globalRegistry, Registry } from 'prom-client';
 import { createAuthClient, type AuthClient } from '../../src/client/index.js';
+import { refusedAddress, startAnsweringUnavailable, startCuttableProxy, startHangUpListener } from './fixtures/broken-gatehouse.js';
 import { startSilentGatehouse } from './fixtures/silent-gatehouse.js';
 import { startWorld, type World } from './fixtures/world.js';
 
@@ -93,19 +95,88 @@ describe('AuthClient', () => {
     assert.equal((await gate.authorize(other, SAY)).cached, false);
   });
 
-  it('a call past the deadline fails as ERR_GATEHOUSE_UNAVAILABLE, in about the deadline', async () => {
+  it('the cache is bounded in estimated bytes: many distinct tokens stay under maxBytes, recent ones still hit', async () => {
+    const tokens = await Promise.all(Array.from({ length: 12 }, () => world.token('reader')));
+    const maxBytes = 3 * (2048 + 3 * tokens[0]!.length + 1024); // room for about three tokens
+    const gate = client({ cache: { maxBytes } });
+    for (const token of tokens) {
+      await gate.authorize(token, SAY);
+      assert.ok(gate.cacheSize().bytes <= maxBytes, `${gate.cacheSize().bytes} estimated bytes`);
+    }
+    const { tokens: kept, decisions } = gate.cacheSize();
+    assert.ok(kept >= 2 && kept <= 3 && decisions === kept, `kept ${kept} tokens`);
+    const before = roundTrips(SAY);
+    assert.equal((await gate.authorize(tokens.at(-1)!, SAY)).cached, true);
+    assert.equal((await gate.authorize(tokens.at(-kept)!, SAY)).cached, true);
+    assert.equal((await gate.authorize(tokens[0]!, SAY)).cached, false);
+    assert.equal(roundTrips(SAY) - before, 1);
+  });
+
+  it('one principal object per token, shared by its decisions, cached or fresh', async () => {
+    const gate = client();
+    const admin = await world.token('admin');
+    const [say, shout] = await Promise.all([gate.authorize(admin, SAY), gate.authorize(admin, SHOUT)]);
+    assert.ok(say.principal && say.allowed && shout.allowed);
+    assert.equal(shout.principal, say.principal);
+    assert.equal((await gate.authorize(admin, SAY)).principal, say.principal);
+    assert.equal(Object.isFrozen(say.principal), true);
+    assert.equal(gate.cacheSize().tokens, 1);
+  });
+
+  it('a call past the deadline fails as ERR_GATEHOUSE_TIMEOUT (it reached gatehouse), in about the deadline', async () => {
     const silent = await startSilentGatehouse();
     try {
       const gate = client({ address: silent.address, deadlineMs: 150 });
       const started = Date.now();
-      await assert.rejects(gate.authorize(reader, SAY), { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 4 });
+      await assert.rejects(gate.authorize(reader, SAY), { code: 'ERR_GATEHOUSE_TIMEOUT', grpcCode: 4 });
       assert.ok(Date.now() - started < 1000);
       assert.equal(silent.calls(), 1);
-      gate.close();
-      await assert.rejects(gate.verify(reader), { code: 'ERR_GATEHOUSE_UNAVAILABLE' });
+      await assert.rejects(gate.verify(reader), { code: 'ERR_GATEHOUSE_TIMEOUT' });
     } finally {
       silent.close();
     }
+  });
+
+  it('ERR_GATEHOUSE_UNREACHABLE only when no connection to gatehouse existed during the call', async () => {
+    const hangUp = await startHangUpListener();
+    const answering = await startAnsweringUnavailable();
+    const silent = await startSilentGatehouse();
+    const proxy = await startCuttableProxy(silent.address);
+    try {
+      // Never reached: a closed port, a listener that hangs up before HTTP/2. Fast, and again on the next call.
+      for (const address of [await refusedAddress(), hangUp.address]) {
+        const gate = client({ address, deadlineMs: 2000 });
+        for (const attempt of [1, 2]) {
+          const started = Date.now();
+          await assert.rejects(gate.authorize(reader, SAY), { code: 'ERR_GATEHOUSE_UNREACHABLE', grpcCode: 14 }, `${address} #${attempt}`);
+          assert.ok(Date.now() - started < 1000);
+        }
+      }
+      // Reached, then the connection dropped mid-call: UNAVAILABLE from the transport, yet not "never reached".
+      const cutOff = client({ address: proxy.address, deadlineMs: 5000 });
+      const pending = cutOff.authorize(reader, SAY);
+      while (silent.calls() < 1) await new Promise((r) => setTimeout(r, 5));
+      proxy.cut();
+      await assert.rejects(pending, { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 14 });
+      // An answer that says UNAVAILABLE (a proxy in front of gatehouse) is an answer.
+      const answered = client({ address: answering.address });
+      await assert.rejects(answered.authorize(reader, SAY), { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 14 });
+      await assert.rejects(answered.verify(reader), { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 14 });
+      assert.equal(answering.calls(), 2);
+    } finally {
+      await Promise.all([hangUp.close(), answering.close(), proxy.close()]);
+      silent.close();
+    }
+  });
+
+  it('a closed client refuses every call with ERR_CLIENT_CLOSED, cached decisions included', async () => {
+    const gate = createAuthClient({ address: world.gatehouseAddress });
+    assert.ok((await gate.authorize(reader, SAY)).allowed);
+    gate.close();
+    await assert.rejects(gate.authorize(reader, SAY), { code: 'ERR_CLIENT_CLOSED' });
+    await assert.rejects(gate.authorize(reader, SHOUT), { code: 'ERR_CLIENT_CLOSED' });
+    await assert.rejects(gate.verify(reader), { code: 'ERR_CLIENT_CLOSED' });
+    assert.deepEqual(gate.cacheSize(), { decisions: 0, tokens: 0, bytes: 0 });
   });
 
   it('counts into the caller’s registry only; nothing in prom-client’s global one', async () => {
@@ -131,6 +202,8 @@ describe('AuthClient', () => {
     });
     assert.throws(() => createAuthClient({ address: '127.0.0.1:1', deadlineMs: 0 }), { message: /deadlineMs must be a positive/ });
     assert.throws(() => createAuthClient({ address: '127.0.0.1:1', cache: { maxEntries: 1.5 } }), { message: /cache.maxEntries/ });
+    assert.throws(() => createAuthClient({ address: '127.0.0.1:1', cache: { maxBytes: -1 } }), { message: /cache.maxBytes/ });
+    createAuthClient({ address: '127.0.0.1:1', cache: { maxBytes: 0 } }).close();
     assert.throws(() => createAuthClient({ address: '' }), { message: /address is required/ });
     for (const local of ['localhost:50051', '[::1]:50051', 'dns:///127.0.0.1:50051', 'unix:/run/gatehouse.sock']) {
       createAuthClient({ address: local }).close();
