@@ -16,6 +16,7 @@ import type { AuthorizeOutcome } from '../decisions/outcome.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
 import { requestIdFrom } from '../contract/request-id.js';
 import { RequestError, toServiceError } from './to-status.js';
+import { isUndecodable } from './tolerant-service.js';
 import { toWirePrincipal } from './wire-principal.js';
 
 export const MAX_ACTION_LENGTH = 1024;
@@ -73,6 +74,10 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
     call.sendMetadata(metadata);
     if (deps.shuttingDown()) {
       callback(toServiceError(new RequestError('UNAVAILABLE', 'gatehouse is shutting down; retry on another replica')));
+      return;
+    }
+    if (isUndecodable(call.request)) {
+      callback(toServiceError(new RequestError('INVALID_ARGUMENT', `the request is not a valid gatehouse.v1.${method}Request`)));
       return;
     }
     const size = requestSize(call.request);

@@ -17,6 +17,7 @@ import type { TlsFiles } from '../config/tls-files.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
+import { tolerantService } from './tolerant-service.js';
 
 const TRANSPORT_CEILING_BYTES = 4 * 1024 * 1024;
 
@@ -39,7 +40,7 @@ export interface RunningGrpcServer {
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const packageDefinition = loadGatehouseProto();
-  const service = packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition;
+  const service = tolerantService(packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition);
   let shuttingDown = false;
   const server = new MethodListingServer({
     // The transport's own ceiling; requests over server.max_message_bytes are refused by the handlers with
