@@ -70,17 +70,27 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     },
     onVerify(outcome, seconds, cached, requestId) {
       recorder.onVerify(outcome, seconds, cached, requestId);
-      if (!logger.isLevelEnabled('debug')) return;
-      logger.debug(
+      // One line per Verify too, tying the request id to the token's subject (never the token).
+      if (!logger.isLevelEnabled('info')) return;
+      const latency_ms = Math.round(seconds * 1e6) / 1e3;
+      logger.info(
         outcome.valid
           ? {
               request_id: requestId,
               subject: outcome.principal.subject,
               issuer: outcome.principal.issuerId,
               valid: true,
-              latency_ms: seconds * 1e3,
+              cached,
+              latency_ms,
             }
-          : { request_id: requestId, valid: false, reason: outcome.reason, detail: outcome.detail, latency_ms: seconds * 1e3 },
+          : {
+              request_id: requestId,
+              issuer: outcome.issuerId ?? '',
+              valid: false,
+              reason: outcome.reason,
+              detail: outcome.detail,
+              latency_ms,
+            },
         'verify',
       );
     },

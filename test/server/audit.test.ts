@@ -126,7 +126,7 @@ describe('audit log', () => {
     assert.deepEqual([auditOf('audit-public').allowed, auditOf('audit-public').rule, auditOf('audit-public').reason], [true, 'health', '']);
   });
 
-  it('a batch writes one line per action; Verify writes none', async () => {
+  it('a batch writes one audit line per action; Verify writes no audit line, but a log line tying id to subject', async () => {
     const token = track(await op.token({ clientId: 'reader', resource: API }));
     await gh.client.authorizeBatch(token, [GET, '/orders.v1.Orders/GetInvoice', 'billing:pay'], { requestId: 'audit-batch' });
     const lines = gh.logs.audit('audit-batch');
@@ -140,6 +140,11 @@ describe('audit log', () => {
     );
     await gh.client.verify(token, { requestId: 'audit-verify' });
     assert.equal(gh.logs.audit('audit-verify').length, 0);
+    const verifyLines = gh.logs.parsed().filter((l) => l.request_id === 'audit-verify');
+    assert.deepEqual(
+      verifyLines.map((l) => [l.msg, l.subject, l.issuer, l.valid]),
+      [['verify', 'reader', 'partner', true]],
+    );
   });
 
   it('no line written anywhere contains a token or any of its three segments', async () => {
