@@ -148,7 +148,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     },
     async shutdown() {
       draining = true;
-      await grpc.shutdown(config.server.shutdown_grace);
+      await grpc.shutdown(config.server.shutdown_grace, config.server.shutdown_delay);
       await http.close();
       current.verification.keyCache.stop();
       logger.info('gatehouse stopped');

@@ -112,6 +112,8 @@ export const configSchema = z
           .min(1024)
           .default(64 * 1024),
         shutdown_grace: duration('10s'),
+        /** On SIGTERM, keep serving this long while not ready (so traffic moves away), before refusing new calls. */
+        shutdown_delay: duration('0s'),
         /**
          * When /readyz says ready: `all` issuers have usable keys (or are on their first fetch), or `any` one
          * does (one partner's identity provider being down then does not take the replica out of service).

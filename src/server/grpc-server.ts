@@ -34,8 +34,11 @@ export interface RunningGrpcServer {
   readonly health: HealthImplementation;
   /** Every method served (AuthService, health, reflection): metrics pre-initialise a series for each. */
   readonly methods: readonly MethodDefinition<unknown, unknown>[];
-  /** Health NOT_SERVING and refuse new calls, then wait for in-flight calls up to `graceMs`. */
-  shutdown(graceMs: number): Promise<void>;
+  /**
+   * Health NOT_SERVING at once; new calls are still served for `delayMs` (while load balancers and Kubernetes
+   * endpoints catch up), then refused with UNAVAILABLE while in-flight calls get up to `graceMs` to finish.
+   */
+  shutdown(graceMs: number, delayMs?: number): Promise<void>;
 }
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
@@ -62,10 +65,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     port,
     health,
     methods: server.methods,
-    async shutdown(graceMs) {
-      shuttingDown = true;
+    async shutdown(graceMs, delayMs = 0) {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(AUTH_SERVICE_NAME, 'NOT_SERVING');
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      shuttingDown = true;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

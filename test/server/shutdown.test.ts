@@ -1,5 +1,6 @@
-// Shutdown cannot be held open from outside: a client that never finishes its HTTP request on the operations port
-// does not keep gatehouse.shutdown() (and so the process) from ending.
+// Shutdown: with server.shutdown_delay, calls keep being served while /readyz already says not ready (so load
+// balancers move traffic away first); and shutdown cannot be held open from outside: a client that never finishes
+// its HTTP request on the operations port does not keep gatehouse.shutdown() (and so the process) from ending.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
@@ -23,6 +24,28 @@ describe('shutdown', () => {
       assert.equal(outcome, 'done');
     } finally {
       socket.destroy();
+      gh.client.close();
+    }
+  });
+
+  it('with shutdown_delay, serves new calls while not ready, then refuses them', async () => {
+    const gh = await startTestGatehouse(
+      {
+        issuers: [{ id: 'idp', type: 'oidc', issuer: 'http://127.0.0.1:9/', audiences: ['api'] }],
+        rules: [{ id: 'health', actions: ['/grpc.health.v1.Health/*'], public: true }],
+        server: { shutdown_delay: '2s', shutdown_grace: '1s' },
+      },
+      { level: 'silent', waitForKeys: false },
+    );
+    try {
+      const done = gh.shutdown();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const ready = await fetch(`http://127.0.0.1:${gh.gatehouse.httpPort}/readyz`);
+      assert.equal(ready.status, 503, 'not ready at once');
+      const during = await gh.client.authorize('', '/grpc.health.v1.Health/Check');
+      assert.equal(during.response.allowed, true, 'still served during the delay');
+      await done;
+    } finally {
       gh.client.close();
     }
   });
