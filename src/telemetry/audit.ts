@@ -18,7 +18,8 @@ export class AuditLog {
   readonly #logger: Logger;
 
   constructor(logger: Logger) {
-    this.#logger = logger.child({ name: 'audit' });
+    // Decisions are audited whatever the operational log level (warn, error…); only `silent` silences them.
+    this.#logger = logger.child({ name: 'audit' }, { level: logger.level === 'silent' ? 'silent' : 'info' });
   }
 
   record(entry: AuditEntry): void {

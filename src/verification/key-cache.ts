@@ -81,14 +81,14 @@ export class KeyCache {
   }
 
   /**
-   * Loads every source that has never loaded, at most once per cooldown each (used to route a token whose
-   * issuer no loaded source knows). Resolves when those fetches have finished.
+   * Loads every source whose issuer only its discovery tells and that has never loaded, at most once per
+   * cooldown each (used to route a token whose issuer no known source names). Resolves when those have finished.
    */
   async loadMissing(): Promise<void> {
     const now = this.#options.clock();
     const waits: Promise<boolean>[] = [];
     for (const state of this.#states.values()) {
-      if (state.metadata && state.lastSuccessAt !== undefined) continue;
+      if (!issuerFromDiscovery(state) || (state.metadata && state.lastSuccessAt !== undefined)) continue;
       if (state.pending) waits.push(state.pending);
       else if (state.lastAttemptAt === undefined || now - state.lastAttemptAt >= this.#options.unknownKidCooldownMs) {
         waits.push(this.refresh(state.source.id));
@@ -97,9 +97,9 @@ export class KeyCache {
     await Promise.all(waits);
   }
 
-  /** True when some source has never loaded its metadata: an unknown issuer might be one of its. */
+  /** True when a source whose issuer only discovery tells has never loaded: an unknown `iss` might be its. */
   hasUnloadedSources(): boolean {
-    for (const state of this.#states.values()) if (!state.metadata) return true;
+    for (const state of this.#states.values()) if (issuerFromDiscovery(state) && !state.metadata) return true;
     return false;
   }
 
@@ -298,4 +298,9 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
     timer.unref();
   });
   return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A source whose issuer string only its discovery document tells (Entra); an OIDC issuer's is configured. */
+function issuerFromDiscovery(state: SourceState): boolean {
+  return state.source.expectedIssuer === undefined;
 }

@@ -74,6 +74,19 @@ describe('OIDC issuer (oidc-provider, client credentials)', () => {
     assert.equal(await reasonOf(verifyToken(ctx, neither)), 'AUDIENCE_MISMATCH');
   });
 
+  it('an untrusted issuer is ISSUER_NOT_TRUSTED even while another configured OIDC provider is down', async () => {
+    const config = validateConfig({
+      issuers: [
+        { id: 'op', type: 'oidc', issuer: op.issuer, audiences: [API] },
+        { id: 'down', type: 'oidc', issuer: 'http://127.0.0.1:9/', audiences: [API] },
+      ],
+    });
+    const ctx = createVerificationContext(config);
+    contexts.push(ctx);
+    await ctx.keyCache.start();
+    assert.equal(await reasonOf(verifyToken(ctx, await stranger.token({ resource: API }))), 'ISSUER_NOT_TRUSTED');
+  });
+
   it('refuses a token from an issuer that is not configured as ISSUER_NOT_TRUSTED', async () => {
     const token = await stranger.token({ resource: API });
     assert.equal(await reasonOf(verifyToken(context(), token)), 'ISSUER_NOT_TRUSTED');
