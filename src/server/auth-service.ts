@@ -114,11 +114,12 @@ function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
   };
 }
 
-/** The request's size as its strings add up (what the limit is for: tokens, actions, attributes). */
+/** The request's size in bytes as its strings add up (what the limit is for: tokens, actions, attributes). */
 function requestSize(request: unknown): number {
   const r = request as Partial<AuthorizeBatchRequest & AuthorizeRequest>;
-  let size = (r.token?.length ?? 0) + (r.action?.length ?? 0);
-  for (const action of r.actions ?? []) size += action.length;
-  for (const [key, value] of Object.entries(r.attributes ?? {})) size += key.length + value.length;
+  const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text, 'utf8') : 0);
+  let size = bytes(r.token) + bytes(r.action);
+  for (const action of r.actions ?? []) size += bytes(action);
+  for (const [key, value] of Object.entries(r.attributes ?? {})) size += bytes(key) + bytes(value);
   return size;
 }

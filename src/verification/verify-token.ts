@@ -26,7 +26,8 @@ export interface VerificationContext {
 const EMBEDDED_KEY_PARAMS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
 export async function verifyToken(context: VerificationContext, rawToken: string): Promise<Principal> {
-  if (rawToken.length > context.maxTokenBytes) {
+  // Bytes, as configured (a character may take several); the length check first spares the scan for huge input.
+  if (rawToken.length > context.maxTokenBytes || Buffer.byteLength(rawToken, 'utf8') > context.maxTokenBytes) {
     throw new TokenError('TOKEN_TOO_LARGE', `the token is larger than ${context.maxTokenBytes} bytes`);
   }
   const token = stripBearer(rawToken);

@@ -103,6 +103,8 @@ describe('refusal reasons of hostile tokens', () => {
     const big = issuer.token({ claims: { pad: 'x'.repeat(MAX_BYTES) } });
     await expectReason(big, 'TOKEN_TOO_LARGE');
     await expectReason('x'.repeat(MAX_BYTES + 1), 'TOKEN_TOO_LARGE');
+    // Counted in bytes: fewer characters than the limit, more bytes (é is two bytes in UTF-8).
+    await expectReason('é'.repeat(Math.ceil(MAX_BYTES / 2) + 1), 'TOKEN_TOO_LARGE');
   });
 
   it('ALGORITHM_NOT_ALLOWED: alg none, signed or not', async () => {
