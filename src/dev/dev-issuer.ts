@@ -46,7 +46,9 @@ export interface DevIssuer {
 const MAX_BODY_BYTES = 64 * 1024;
 const LOOPBACK_PEERS = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
-export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
+export async function startDevIssuer(options: DevIssuerOptions, env: NodeJS.ProcessEnv = process.env): Promise<DevIssuer> {
+  // Also here, not only in `gatehouse dev`: anything that embeds the dev issuer is refused in production.
+  if (env.NODE_ENV === 'production') throw new Error('the dev issuer signs any token it is asked for: refused with NODE_ENV=production');
   const signer = await createDevSigner();
   const clients = options.clients ?? DEFAULT_DEV_CLIENTS;
   const tokenTtl = options.tokenTtlSeconds ?? 3600;

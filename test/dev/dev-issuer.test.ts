@@ -22,6 +22,10 @@ describe('dev issuer', () => {
     });
   const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
 
+  it('refuses to start with NODE_ENV=production, even when embedded', async () => {
+    await assert.rejects(startDevIssuer({ port: 0 }, { NODE_ENV: 'production' }), /NODE_ENV=production/);
+  });
+
   it('binds loopback and serves discovery naming its endpoints', async () => {
     assert.match(issuer.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const doc = (await (await fetch(`${issuer.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;

@@ -124,7 +124,11 @@ describe('Verify over gRPC', () => {
       gh.client.verify('x'.repeat(5000)),
       (err: ServiceError) => err.code === status.INVALID_ARGUMENT && /server\.max_message_bytes/.test(err.details),
     );
-    await assert.rejects(gh.client.verify('é'.repeat(2100)), (err: ServiceError) => err.code === status.INVALID_ARGUMENT, 'bytes, not characters');
+    await assert.rejects(
+      gh.client.verify('é'.repeat(2100)),
+      (err: ServiceError) => err.code === status.INVALID_ARGUMENT,
+      'bytes, not characters',
+    );
     const { response } = await gh.client.verify('x'.repeat(3000));
     assert.equal(response.valid, false);
     assert.equal(response.denial?.reason, 'TOKEN_TOO_LARGE');

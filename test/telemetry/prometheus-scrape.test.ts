@@ -135,6 +135,11 @@ describe('metrics scraped by a real Prometheus', () => {
     assert.equal(entries?.value, 3); // alpha/GET, beta/GET, alpha/PAY; token failures are not cached
     const [build] = await prom.query('gatehouse_build_info');
     assert.match(build?.metric.version ?? '', /^\d+\.\d+\.\d+/);
+    // Node's default process metrics, on gatehouse's own registry.
+    const [cpu] = await prom.query('process_cpu_user_seconds_total');
+    assert.ok((cpu?.value ?? 0) > 0, 'process_cpu_user_seconds_total scraped');
+    const [heap] = await prom.query('nodejs_heap_size_used_bytes');
+    assert.ok((heap?.value ?? 0) > 0, 'nodejs_heap_size_used_bytes scraped');
   });
 
   it('serves an exposition that `promtool check metrics` accepts', async () => {

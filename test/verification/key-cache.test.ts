@@ -177,6 +177,20 @@ describe('key cache', () => {
     assert.equal(await reasonOf(verifyToken(ctx, await mint())), 'VALID', 'known keys answer at once meanwhile');
   });
 
+  it('background refresh: keys are refetched every refresh_interval without any token asking', async () => {
+    const { ctx } = setup({ refresh_interval: '200ms', max_stale: '1h' });
+    const before = entra.requests(KEYS_PATH);
+    await ctx.keyCache.start();
+    for (let waited = 0; entra.requests(KEYS_PATH) - before < 3 && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    ctx.keyCache.stop();
+    assert.ok(entra.requests(KEYS_PATH) - before >= 3, `refetched ${entra.requests(KEYS_PATH) - before} times`);
+    const stopped = entra.requests(KEYS_PATH);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(entra.requests(KEYS_PATH), stopped, 'stop() ends the refreshes');
+  });
+
   it('keys.max_keys counts keys: an Entra issuer with v1 and v2 key sets (21 keys) fits in 24', async () => {
     const config = validateConfig({
       issuers: [{ id: 'entra', type: 'entra', authority: entra.base, tenant: TENANT, token_versions: [1, 2], audiences: [AUD] }],

@@ -1,0 +1,98 @@
+// The config schema and loader, in process: every problem named by its key, defaults filled in, environment
+// overrides of the listen addresses, and plain http refused except on loopback (issuer, authority, JWKS, and a
+// jwks_uri a discovery document names).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfigText, validateConfig } from '../../src/config/load.js';
+import { metadataFromDiscovery } from '../../src/verification/issuers/issuer.js';
+import { oidcSource } from '../../src/verification/issuers/oidc.js';
+
+const OIDC = { id: 'idp', type: 'oidc', issuer: 'https://idp.example.com', audiences: ['api'] };
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    validateConfig(raw);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('fills defaults and turns durations into milliseconds', () => {
+    const config = validateConfig({ issuers: [OIDC] });
+    assert.equal(config.server.grpc, '0.0.0.0:50051');
+    assert.equal(config.keys.refresh_interval, 3_600_000);
+    assert.equal(config.keys.unknown_kid_cooldown, 30_000);
+    assert.equal(config.tokens.clock_skew, 60_000);
+    assert.equal(config.tokens.max_bytes, 16_384);
+    assert.ok(Object.isFrozen(config.issuers[0]), 'frozen');
+  });
+
+  it('names every bad key at once', () => {
+    const problems = problemsOf({
+      issuers: [OIDC, { id: 'b', type: 'entra', tenant: 'common', audiences: [] }],
+      keys: { refresh_interval: 'soon', max_stale: '1m' },
+      surprise: true,
+    });
+    for (const expected of [
+      /^issuers\[1\]\.audiences: /,
+      /^issuers\[1\]\.allowed_tenants: required for a multi-tenant issuer/,
+      /^keys\.refresh_interval: not a duration/,
+      /^surprise: unknown key/,
+    ]) {
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${expected} in ${JSON.stringify(problems)}`,
+      );
+    }
+  });
+
+  it('refuses plain http for issuers, authorities and JWKS URIs, except on loopback', () => {
+    assert.match(
+      problemsOf({ issuers: [{ ...OIDC, issuer: 'http://idp.example.com' }] }).join('\n'),
+      /^issuers\[0\]\.issuer: must be https/m,
+    );
+    assert.match(
+      problemsOf({ issuers: [{ ...OIDC, jwks_uri: 'http://idp.example.com/keys' }] }).join('\n'),
+      /^issuers\[0\]\.jwks_uri: must be https/m,
+    );
+    const entra = { id: 'e', type: 'entra', tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47', audiences: ['api'] };
+    assert.match(
+      problemsOf({ issuers: [{ ...entra, authority: 'http://login.example' }] }).join('\n'),
+      /^issuers\[0\]\.authority: must be https/m,
+    );
+    assert.deepEqual(
+      problemsOf({
+        issuers: [
+          { ...entra, authority: 'http://127.0.0.1:8080' },
+          { ...OIDC, issuer: 'http://localhost:9' },
+        ],
+      }),
+      [],
+    );
+  });
+
+  it('refuses a discovery document that points its jwks_uri at plain http', () => {
+    const source = oidcSource(validateConfig({ issuers: [OIDC] }).issuers[0] as never);
+    assert.throws(() => metadataFromDiscovery({ issuer: OIDC.issuer, jwks_uri: 'http://idp.example.com/keys' }, source), /must be https/);
+    assert.throws(() => metadataFromDiscovery({ issuer: 'https://other.example', jwks_uri: 'https://x/keys' }, source), /differs/);
+  });
+
+  it('lets GATEHOUSE_GRPC_ADDRESS and GATEHOUSE_HTTP_ADDRESS override the listen addresses', () => {
+    const text =
+      'server: { grpc: "0.0.0.0:1", http: "0.0.0.0:2" }\nissuers: [{ id: idp, type: oidc, issuer: "https://idp.example.com", audiences: [api] }]\n';
+    const config = parseConfigText(text, 'test.yaml', {
+      GATEHOUSE_GRPC_ADDRESS: '127.0.0.1:7001',
+      GATEHOUSE_HTTP_ADDRESS: '127.0.0.1:7002',
+    });
+    assert.deepEqual([config.server.grpc, config.server.http], ['127.0.0.1:7001', '127.0.0.1:7002']);
+    assert.deepEqual([parseConfigText(text, 'test.yaml', {}).server.grpc], ['0.0.0.0:1']);
+  });
+
+  it('refuses YAML with duplicate keys, and a file that is not a mapping', () => {
+    assert.throws(() => parseConfigText('issuers: []\nissuers: []\n', 'dup.yaml'), /not valid YAML/);
+    assert.throws(() => parseConfigText('- a\n- b\n', 'list.yaml'), /must hold a YAML mapping/);
+  });
+});
