@@ -11,9 +11,12 @@ describe('gatehouse dev, then token / verify / authorize / explain against it', 
   let dir: string;
   let remove: () => void;
 
+  /** Every token this file handled: the dev process's output is searched for them at the end. */
+  const seen: string[] = [];
   const token = async (...args: string[]) => {
     const result = await runCli(['token', '--issuer-url', issuerUrl, ...args]);
     assert.equal(result.code, 0, result.stderr);
+    seen.push(result.stdout.trim());
     return result.stdout.trim();
   };
   /** The dev issuer's mint endpoint called directly: what `gatehouse token` does, without a process per token. */
@@ -24,7 +27,9 @@ describe('gatehouse dev, then token / verify / authorize / explain against it', 
       body: JSON.stringify(body),
     });
     assert.equal(res.status, 200);
-    return ((await res.json()) as { token: string }).token;
+    const minted = ((await res.json()) as { token: string }).token;
+    seen.push(minted);
+    return minted;
   };
 
   before(async () => {
@@ -184,6 +189,13 @@ rules:
     dev.signal('SIGTERM');
     const { code } = await dev.exited();
     assert.equal(code, 0, dev.stderr);
+  });
+
+  it('the dev process wrote no token material, in any line, all along', () => {
+    assert.ok(seen.length >= 5, `${seen.length} tokens handled`);
+    const written = `${dev.lines.join('\n')}\n${dev.stderr}`;
+    assert.ok(written.includes('decision'), 'it did log the decisions');
+    for (const jwt of seen) for (const segment of jwt.split('.')) assert.ok(!written.includes(segment), 'a token segment was written');
   });
 });
 
