@@ -82,10 +82,10 @@ function checkRolesAndScopes(rule: CompiledRule, p: Principal): Decision | undef
     return deny(reason, `requires ${needsScopes ? 'scopes' : 'roles'}; the token carries neither scp nor roles`, rule.id);
   }
   return (
-    requireAny(rule, 'MISSING_ROLE', 'roles', rule.anyRoles, p.roles) ??
-    requireAll(rule, 'MISSING_ROLE', 'roles', rule.allRoles, p.roles) ??
-    requireAny(rule, 'MISSING_SCOPE', 'scopes', rule.anyScopes, p.scopes) ??
-    requireAll(rule, 'MISSING_SCOPE', 'scopes', rule.allScopes, p.scopes)
+    requireSet(rule, 'MISSING_ROLE', 'one of roles', rule.anyRoles, p.roles, hasAny) ??
+    requireSet(rule, 'MISSING_ROLE', 'all roles', rule.allRoles, p.roles, hasAll) ??
+    requireSet(rule, 'MISSING_SCOPE', 'one of scopes', rule.anyScopes, p.scopes, hasAny) ??
+    requireSet(rule, 'MISSING_SCOPE', 'all scopes', rule.allScopes, p.scopes, hasAll)
   );
 }
 
@@ -108,26 +108,17 @@ function checkGroups(policy: CompiledPolicy, rule: CompiledRule, p: Principal): 
   return deny('MISSING_GROUP', `requires ${required}; token has ${list(names(p.groups))}`, rule.id);
 }
 
-function requireAny(
+/** One any-of or all-of requirement: undefined when met (or absent), else the denial naming both sides. */
+function requireSet(
   rule: CompiledRule,
   reason: AuthzReason,
   what: string,
   required: ReadonlySet<string> | undefined,
   held: readonly string[],
+  holds: (required: ReadonlySet<string>, held: readonly string[]) => boolean,
 ): Decision | undefined {
-  if (!required || hasAny(required, held)) return undefined;
-  return deny(reason, `requires one of ${what} ${list(required)}; token has ${list(held)}`, rule.id);
-}
-
-function requireAll(
-  rule: CompiledRule,
-  reason: AuthzReason,
-  what: string,
-  required: ReadonlySet<string> | undefined,
-  held: readonly string[],
-): Decision | undefined {
-  if (!required || hasAll(required, held)) return undefined;
-  return deny(reason, `requires all ${what} ${list(required)}; token has ${list(held)}`, rule.id);
+  if (!required || holds(required, held)) return undefined;
+  return deny(reason, `requires ${what} ${list(required)}; token has ${list(held)}`, rule.id);
 }
 
 function hasAny(required: ReadonlySet<string>, held: readonly string[]): boolean {

@@ -8,7 +8,8 @@ import type { Clock } from './clock.js';
 import { TokenError } from './errors.js';
 import type { Fetch } from './fetch-json.js';
 import type { IssuerMetadata, KeySource } from './issuers/issuer.js';
-import { newSourceState, sameSource, type SourceState, type SourceStatus } from './key-source-state.js';
+import { issuerFromDiscovery, newSourceState, sameSource, type SourceState, type SourceStatus } from './key-source-state.js';
+import { settlesWithin } from './settles-within.js';
 import { loadKeySet } from './load-key-set.js';
 import type { VerificationObserver } from './observer.js';
 import type { SigningKey } from './signing-key.js';
@@ -288,19 +289,4 @@ export class KeyCache {
     state.timer = setTimeout(() => void this.#refreshAndSchedule(state), Math.min(delay, MAX_TIMER_MS));
     state.timer.unref();
   }
-}
-
-/** True when `promise` settles within `ms`. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A source whose issuer string only its discovery document tells (Entra); an OIDC issuer's is configured. */
-function issuerFromDiscovery(state: SourceState): boolean {
-  return state.source.expectedIssuer === undefined;
 }

@@ -54,3 +54,8 @@ export function sameSource(a: KeySource, b: KeySource): boolean {
     a.expectedIssuer === b.expectedIssuer
   );
 }
+
+/** A source whose issuer string only its discovery document tells (Entra); an OIDC issuer's is configured. */
+export function issuerFromDiscovery(state: SourceState): boolean {
+  return state.source.expectedIssuer === undefined;
+}
