@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { createAuthClient, createServerInterceptor, DEFAULT_SKIPPED_METHODS, reasonOf, type AuthClient } from '../../src/client/index.js';
+import { listServices } from '../helpers/reflection.js';
 import { bearer, Echo, startEchoServer, type EchoServer } from './fixtures/echo-service.js';
 import { startWorld, type World } from './fixtures/world.js';
 
@@ -124,6 +125,12 @@ describe('server interceptor', () => {
     assert.equal(response.status, 'SERVING');
     assert.equal(world.audits().length, audits);
     assert.ok(DEFAULT_SKIPPED_METHODS.includes('/grpc.health.v1.Health/'));
+  });
+
+  it('skips reflection by default: grpcurl-style listing works without a token and without asking gatehouse', async () => {
+    const audits = world.audits().length;
+    assert.ok((await listServices(server.address)).includes('gatehouse.v1.AuthService'));
+    assert.equal(world.audits().length, audits);
   });
 
   it('skips the methods it is told to, and only those', async () => {

@@ -1,25 +1,15 @@
 // Verify end to end through the real gRPC server: tokens from a real OpenID provider and from the loopback
 // Entra server, size limits, health and reflection, graceful shutdown, and request ids.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  credentials,
-  makeClientConstructor,
-  status,
-  type Client,
-  type ClientDuplexStream,
-  type ServiceDefinition,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { credentials, makeClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { fromStruct } from '../../src/contract/struct.js';
 import { DEFAULT_OBJECT_ID, startEntraServer, type EntraServer } from '../helpers/entra-server.js';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
+import { listServices } from '../helpers/reflection.js';
 
 const API = 'https://api.gatehouse.test';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -27,12 +17,6 @@ const ENTRA_AUD = 'api://orders';
 
 interface HealthClient extends Client {
   Check(request: { service: string }, callback: (err: ServiceError | null, response?: { status: string }) => void): void;
-}
-interface ReflectionResponse {
-  listServicesResponse?: { service: { name: string }[] };
-}
-interface ReflectionClient extends Client {
-  ServerReflectionInfo(): ClientDuplexStream<{ listServices: string }, ReflectionResponse>;
 }
 
 const isRpcError = (code: status) => (err: unknown) => (err as ServiceError).code === code;
@@ -224,25 +208,3 @@ describe('Verify during shutdown', () => {
     await stopped;
   });
 });
-
-/** Lists services through grpc.reflection.v1 (a raw bidi call, as grpcurl makes it). */
-async function listServices(address: string): Promise<string[]> {
-  const require = createRequire(import.meta.url);
-  const protoDir = join(require.resolve('@grpc/reflection'), '../../proto');
-  const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [protoDir] });
-  const Reflection = makeClientConstructor(definition['grpc.reflection.v1.ServerReflection'] as ServiceDefinition, 'ServerReflection');
-  const client = new Reflection(address, credentials.createInsecure()) as unknown as ReflectionClient;
-  try {
-    return await new Promise<string[]>((resolve, reject) => {
-      const call = client.ServerReflectionInfo();
-      call.on('data', (msg: ReflectionResponse) => {
-        resolve((msg.listServicesResponse?.service ?? []).map((s) => s.name));
-        call.end();
-      });
-      call.on('error', reject);
-      call.write({ listServices: '' });
-    });
-  } finally {
-    client.close();
-  }
-}
