@@ -72,11 +72,12 @@ export class Authorizer {
   /** Who the token speaks for. A token verified before (and not yet expired) is served from the cache. */
   async verify(token: string): Promise<VerifyOutcome> {
     const bare = stripBearer(token);
+    this.#forgetIfKeysRemoved();
     return this.#verify(token, bare ? hashToken(bare) : '');
   }
 
+  /** The callers have already dropped what a removed key invalidated (#forgetIfKeysRemoved). */
   async #verify(token: string, tokenHash: string): Promise<VerifyOutcome> {
-    this.#forgetIfKeysRemoved();
     const hit = tokenHash ? this.#verified.getByKey(tokenHash) : undefined;
     if (hit) return { valid: true, principal: hit, cached: true };
     try {
