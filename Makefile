@@ -4,13 +4,20 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
 BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
-.PHONY: install build start test check format lint typecheck bench docker demo clean
+.PHONY: install system-packages build start test fresh-check check format lint typecheck bench docker demo clean
+
+# The Debian packages the suite runs for real, as binary:package (nginx and caddy join when their doors do).
+SYSTEM_PACKAGES := prometheus:prometheus promtool:prometheus
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.installed
+
+## the Debian packages the tests run, installed through apt-get when missing (or one line saying how)
+system-packages:
+	@scripts/system-packages.sh $(SYSTEM_PACKAGES)
 
 build: install
 	npx tsc -p tsconfig.build.json
@@ -20,8 +27,12 @@ start: install
 	$(NODE) --import tsx src/cli/gatehouse.ts dev
 
 ## run the whole test suite (what CI runs)
-test: install
+test: install system-packages
 	$(NODE) --import tsx --test --test-concurrency=2 --test-timeout=120000 $(TESTS)
+
+## clone HEAD into an empty temporary folder (nothing beside it) and run the suite there, as a newcomer would
+fresh-check:
+	@scripts/fresh-check.sh
 
 format: install
 	npx prettier --write .

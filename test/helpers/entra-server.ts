@@ -85,7 +85,7 @@ async function newTestKey(): Promise<TestKey> {
 }
 
 async function readVectors(): Promise<Record<string, Json>> {
-  const dir = new URL('../../../shared/vectors/entra-common-2024/', import.meta.url);
+  const dir = new URL('../fixtures/entra/entra-common-2024/', import.meta.url);
   const names = ['v2-openid-configuration', 'v1-openid-configuration', 'v2-keys', 'v1-keys'];
   const entries = await Promise.all(
     names.map(async (name) => [name, JSON.parse(await readFile(new URL(`${name}.json`, dir), 'utf8')) as Json]),

@@ -1,7 +1,7 @@
-/** Microsoft's real Entra ID formats, read from ../shared/vectors beside the checkout (never edited). */
+/** Microsoft's real Entra ID formats, kept in the repository as fixtures (test/fixtures/entra/, never edited). */
 import { readFileSync } from 'node:fs';
 
-export const VECTORS_DIR = new URL('../../../shared/vectors/', import.meta.url);
+export const VECTORS_DIR = new URL('../fixtures/entra/', import.meta.url);
 
 export function readVector<T = Record<string, unknown>>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, VECTORS_DIR), 'utf8')) as T;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite runs for real, when their binaries are missing:
+#   scripts/system-packages.sh BINARY:PACKAGE ...
+# With root or passwordless sudo it installs them through apt-get; otherwise it stops at once with one line naming
+# the exact command to run. Nothing happens when every binary is already on PATH.
+set -euo pipefail
+
+missing_bins=()
+packages=()
+for pair in "$@"; do
+  bin=${pair%%:*}
+  pkg=${pair#*:}
+  if ! command -v "$bin" >/dev/null 2>&1; then
+    missing_bins+=("$bin")
+    [[ " ${packages[*]-} " == *" $pkg "* ]] || packages+=("$pkg")
+  fi
+done
+[ ${#packages[@]} -eq 0 ] && exit 0
+
+command_line="apt-get update && apt-get install -y --no-install-recommends ${packages[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  echo "gatehouse tests need ${missing_bins[*]}: run \`sudo sh -c '$command_line'\`, then make test again" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "gatehouse tests need ${missing_bins[*]} (Debian packages: ${packages[*]}) and this machine has no apt-get: install them, then make test again" >&2
+  exit 1
+fi
+
+echo "installing ${packages[*]} (for ${missing_bins[*]})"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+for bin in "${missing_bins[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || { echo "installed ${packages[*]} but $bin is still not on PATH" >&2; exit 1; }
+done
