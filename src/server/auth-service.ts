@@ -16,18 +16,14 @@ import type { AuthorizeOutcome } from '../decisions/outcome.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
 import { requestIdFrom } from '../contract/request-id.js';
 import { RequestError, toServiceError } from './to-status.js';
-import { isUndecodable } from './tolerant-service.js';
+import { MAX_ACTION_LENGTH, MAX_BATCH_ACTIONS, refuseAttributes } from './request-limits.js';
+import { refusalOf } from './tolerant-service.js';
 import { toWirePrincipal } from './wire-principal.js';
-
-export const MAX_ACTION_LENGTH = 1024;
-export const MAX_BATCH_ACTIONS = 100;
 
 export interface AuthServiceDeps {
   /** Read per call, so a reload can swap it. */
   readonly authorizer: () => Authorizer;
   readonly hooks: DecisionHooks;
-  /** server.max_message_bytes: larger requests are INVALID_ARGUMENT. */
-  readonly maxMessageBytes: number;
   /** True once shutdown has begun: new calls are refused with UNAVAILABLE. */
   readonly shuttingDown: () => boolean;
 }
@@ -76,14 +72,10 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
       callback(toServiceError(new RequestError('UNAVAILABLE', 'gatehouse is shutting down; retry on another replica')));
       return;
     }
-    if (isUndecodable(call.request)) {
-      callback(toServiceError(new RequestError('INVALID_ARGUMENT', `the request is not a valid gatehouse.v1.${method}Request`)));
-      return;
-    }
-    const size = requestSize(call.request);
-    if (size > deps.maxMessageBytes) {
-      const message = `the request is ${size} bytes, over the limit of ${deps.maxMessageBytes} (server.max_message_bytes)`;
-      callback(toServiceError(new RequestError('INVALID_ARGUMENT', message)));
+    // Refused before decoding (tolerant-service.ts): over the size limit, too many fields, or not protobuf.
+    const refusal = refusalOf(call.request) ?? refuseAttributes((call.request as { attributes?: Record<string, string> }).attributes ?? {});
+    if (refusal) {
+      callback(toServiceError(new RequestError('INVALID_ARGUMENT', refusal)));
       return;
     }
     handle(call.request, requestId).then(
@@ -112,14 +104,4 @@ function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
     rule: outcome.rule,
     cacheFor,
   };
-}
-
-/** The request's size in bytes as its strings add up (what the limit is for: tokens, actions, attributes). */
-function requestSize(request: unknown): number {
-  const r = request as Partial<AuthorizeBatchRequest & AuthorizeRequest>;
-  const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text, 'utf8') : 0);
-  let size = bytes(r.token) + bytes(r.action);
-  for (const action of r.actions ?? []) size += bytes(action);
-  for (const [key, value] of Object.entries(r.attributes ?? {})) size += bytes(key) + bytes(value);
-  return size;
 }

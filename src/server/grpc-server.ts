@@ -19,10 +19,10 @@ import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { tolerantService } from './tolerant-service.js';
 
-const TRANSPORT_CEILING_BYTES = 4 * 1024 * 1024;
-
 export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'> {
   readonly address: string;
+  /** server.max_message_bytes: larger requests are refused, undecoded, with INVALID_ARGUMENT. */
+  readonly maxMessageBytes: number;
   /** PEM files, checked at config validation; absent: plaintext (loopback, sidecar, or a mesh with mTLS). */
   readonly tls?: TlsFiles | undefined;
   /** Outermost first: metrics and logging before anything that may reject. */
@@ -43,12 +43,17 @@ export interface RunningGrpcServer {
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const packageDefinition = loadGatehouseProto();
-  const service = tolerantService(packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition);
+  const service = tolerantService(
+    packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition,
+    options.maxMessageBytes,
+    AUTH_SERVICE_NAME.slice(0, AUTH_SERVICE_NAME.lastIndexOf('.')),
+  );
   let shuttingDown = false;
   const server = new MethodListingServer({
-    // The transport's own ceiling; requests over server.max_message_bytes are refused by the handlers with
-    // INVALID_ARGUMENT and a message naming the limit (grpc-js alone would answer RESOURCE_EXHAUSTED).
-    'grpc.max_receive_message_length': Math.max(TRANSPORT_CEILING_BYTES, options.maxMessageBytes),
+    // The transport's ceiling. Up to it, a request over server.max_message_bytes is read but not decoded, and
+    // refused with INVALID_ARGUMENT and a message naming the limit; past it, grpc-js stops at the length prefix
+    // and answers RESOURCE_EXHAUSTED without buffering the rest (it must never hold megabytes per stream).
+    'grpc.max_receive_message_length': 2 * options.maxMessageBytes,
     interceptors: options.interceptors ?? [],
   });
   server.addService(service, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));

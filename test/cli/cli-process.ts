@@ -35,7 +35,7 @@ export function runCli(args: readonly string[], opts: { env?: Record<string, str
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -87,7 +87,7 @@ export class CliProcess {
   }
 
   /** The first line from `from` on matching `test`; rejects on exit or after `timeoutMs`. */
-  async waitForLine(test: RegExp | ((line: string) => boolean), from = 0, timeoutMs = 10_000): Promise<string> {
+  async waitForLine(test: RegExp | ((line: string) => boolean), from = 0, timeoutMs = 30_000): Promise<string> {
     const matches = typeof test === 'function' ? test : (line: string) => test.test(line);
     const deadline = Date.now() + timeoutMs;
     let exited = false;
