@@ -69,6 +69,11 @@ export class CliProcess {
     void this.#exit.then(() => this.#wake());
   }
 
+  /** The child's process id (its memory is read from /proc/PID/status). */
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
   /** Index of the next line to come: pass it as `from` to wait only for lines written after now. */
   mark(): number {
     return this.lines.length;

@@ -52,4 +52,13 @@ describe('Kubernetes manifests', () => {
     assert.ok(container.livenessProbe.grpc);
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > 10_000, 'longer than the default shutdown_grace');
   });
+
+  it('bounds the V8 heap at half the memory limit, and the image ships the same bound', () => {
+    const container = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0];
+    const nodeOptions: string = container.env.find((e: { name: string }) => e.name === 'NODE_OPTIONS').value;
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)![1]);
+    const limitMiB = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)![1]);
+    assert.ok(heapMiB <= limitMiB / 2, `${heapMiB} MiB of heap in a ${limitMiB} MiB container`);
+    assert.match(read('Dockerfile'), new RegExp(`^ENV NODE_OPTIONS=${nodeOptions}$`, 'm'));
+  });
 });
