@@ -9,6 +9,7 @@ import { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { PolicyError } from './policy/compile-rules.js';
+import { installGrpcJsLogger } from './telemetry/grpc-js-logger.js';
 import type { Logger } from './telemetry/logger.js';
 
 /** Editors and Kubernetes change a file in several steps; wait for the last one. */
@@ -30,6 +31,7 @@ export interface RunningServer {
 /** Starts gatehouse and installs the signal handlers and the config watch. Rejects if it cannot start. */
 export async function runServer(config: Config, options: RunServerOptions): Promise<RunningServer> {
   const { logger, configFile } = options;
+  installGrpcJsLogger(logger); // grpc-js would print an unparsable `authorization` value, token and all
   // Read and watch before starting, so a change made while gatehouse starts is not missed.
   const startedText = configFile ? readText(configFile) : undefined;
   let reloader: ReturnType<typeof configReloader> | undefined;

@@ -8,6 +8,7 @@ export { createClientInterceptor, type ClientInterceptorOptions, type EgressChec
 export { incomingCall, principalOf, type IncomingCall } from './incoming-call.js';
 export { reasonOf, REASON_METADATA_KEY, type LocalReason } from './refusal.js';
 export type { ClientLogger } from './logger.js';
+export { installGrpcLogRedaction, type GrpcLogSink } from './grpc-log-redaction.js';
 export type { ClientMetrics, Registry } from './metrics.js';
 export { staticToken, tokenFrom, type TokenProvider } from './tokens/token-provider.js';
 export { propagatedToken } from './tokens/propagated-token.js';

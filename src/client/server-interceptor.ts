@@ -105,6 +105,17 @@ function skipMatcher(entries: readonly string[]): (path: string) => boolean {
     if (typeof entry !== 'string' || !entry.startsWith('/')) {
       throw optionsError('createServerInterceptor', `skip entries are method paths starting with "/", got ${JSON.stringify(entry)}`);
     }
+    // "/" is a prefix of every method: protection off without a word. Patterns are no syntax here, and a
+    // caller writing one expects it to match more than the one path it literally names.
+    if (entry === '/') {
+      throw optionsError('createServerInterceptor', 'skip entry "/" would let every method through unchecked; name services or methods');
+    }
+    if (entry.includes('*')) {
+      throw optionsError(
+        'createServerInterceptor',
+        `skip entries are exact paths or service prefixes ending in "/", not patterns: ${JSON.stringify(entry)}`,
+      );
+    }
   }
   const exact = new Set(entries.filter((e) => !e.endsWith('/')));
   const prefixes = entries.filter((e) => e.endsWith('/'));

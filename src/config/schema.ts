@@ -7,7 +7,8 @@ import { parseDuration } from './duration.js';
 import { isSecureUrl } from './secure-url.js';
 import { checkTlsFiles } from './tls-files.js';
 
-const duration = (fallback: string) =>
+/** `min`: the shortest duration allowed (its text, e.g. `1s`), for settings that would otherwise make a loop. */
+const duration = (fallback: string, min?: { text: string; why: string }) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
@@ -17,8 +18,16 @@ const duration = (fallback: string) =>
         ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use 500ms, 30s, 5m, 1h)` });
         return z.NEVER;
       }
+      if (min && ms < parseDuration(min.text)!) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${min.text}, got ${JSON.stringify(value)} (${min.why})` });
+        return z.NEVER;
+      }
       return ms;
     });
+
+/** Key fetches are triggered by timers and by callers: below these, one config or one caller makes a fetch loop. */
+const KEY_REFETCH_FLOOR = { text: '1s', why: 'shorter makes gatehouse refetch keys in a loop' };
+const FETCH_TIMEOUT_FLOOR = { text: '100ms', why: 'shorter fails every key fetch' };
 
 /** https everywhere; plain http only on loopback, so local development and tests work. */
 const secureUrl = z.string().superRefine((value, ctx) => {
@@ -133,11 +142,12 @@ export const configSchema = z
     issuers: z.array(z.discriminatedUnion('type', [entraIssuer, oidcIssuer])).min(1, 'required: at least one issuer'),
     keys: z
       .object({
-        refresh_interval: duration('1h'),
-        unknown_kid_cooldown: duration('30s'),
+        refresh_interval: duration('1h', KEY_REFETCH_FLOOR),
+        unknown_kid_cooldown: duration('30s', KEY_REFETCH_FLOOR),
+        // At least refresh_interval (checked below), so at least 1s too.
         max_stale: duration('24h'),
         max_keys: z.number().int().min(1).default(1000),
-        fetch_timeout: duration('5s'),
+        fetch_timeout: duration('5s', FETCH_TIMEOUT_FLOOR),
       })
       .strict()
       .prefault({}),

@@ -1,14 +1,16 @@
 /**
  * Signing keys of every issuer in one bounded LRU. Per key source: one fetch at a time shared by every
- * waiting call (single flight), a background refresh, at most one refetch per cooldown for unknown key ids,
- * and the last good keys kept serving while the provider is down, up to `maxStaleMs`.
+ * waiting call (single flight), a background refresh, at most one refetch per cooldown for unknown key ids
+ * and for signatures that fail on a cached key (a key replaced under its name), and the last good keys kept
+ * serving while the provider is down, up to `maxStaleMs`. Keys are told apart by their material (thumbprint).
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock.js';
 import { TokenError } from './errors.js';
 import type { Fetch } from './fetch-json.js';
 import type { IssuerMetadata, KeySource } from './issuers/issuer.js';
-import { issuerFromDiscovery, newSourceState, sameSource, type SourceState, type SourceStatus } from './key-source-state.js';
+import { issuerFromDiscovery, missError, newSourceState, sameSource, type SourceState, type SourceStatus } from './key-source-state.js';
+import { bindingsLost } from './key-thumbprint.js';
 import { settlesWithin } from './settles-within.js';
 import { loadKeySet } from './load-key-set.js';
 import type { VerificationObserver } from './observer.js';
@@ -17,7 +19,7 @@ import type { SigningKey } from './signing-key.js';
 export type { SourceStatus };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** How long a call waits for a refetch triggered by an unknown kid while other keys are held. */
+/** How long a call waits for a refetch triggered by an unknown kid (or a failed signature) while other keys are held. */
 const UNKNOWN_KID_WAIT_MS = 500;
 
 export interface KeyCacheOptions {
@@ -86,14 +88,11 @@ export class KeyCache {
    * cooldown each (used to route a token whose issuer no known source names). Resolves when those have finished.
    */
   async loadMissing(): Promise<void> {
-    const now = this.#options.clock();
     const waits: Promise<boolean>[] = [];
     for (const state of this.#states.values()) {
       if (!issuerFromDiscovery(state) || (state.metadata && state.lastSuccessAt !== undefined)) continue;
       if (state.pending) waits.push(state.pending);
-      else if (state.lastAttemptAt === undefined || now - state.lastAttemptAt >= this.#options.unknownKidCooldownMs) {
-        waits.push(this.refresh(state.source.id));
-      }
+      else if (this.#refetchDue(state)) waits.push(this.refresh(state.source.id));
     }
     await Promise.all(waits);
   }
@@ -111,7 +110,7 @@ export class KeyCache {
   async getKey(sourceId: string, hint: KeyHint): Promise<SigningKey> {
     const state = this.#states.get(sourceId);
     if (!state) throw new TokenError('KEYS_UNAVAILABLE', 'no key source for this issuer');
-    const { observer, clock, unknownKidCooldownMs } = this.#options;
+    const { observer } = this.#options;
     if (this.#usable(state)) {
       const key = this.#lookup(sourceId, hint);
       if (key) {
@@ -120,12 +119,9 @@ export class KeyCache {
       }
     }
     observer.keyLookup(state.source.issuerId, 'miss');
-    if (!state.pending) {
-      const since = state.lastAttemptAt === undefined ? Infinity : clock() - state.lastAttemptAt;
-      if (since < unknownKidCooldownMs) {
-        observer.refetchSuppressed(state.source.issuerId);
-        throw this.#missError(state, hint);
-      }
+    if (!state.pending && !this.#refetchDue(state)) {
+      observer.refetchSuppressed(state.source.issuerId);
+      throw missError(state, this.#usable(state), hint);
     }
     const refreshed = this.refresh(sourceId);
     if (this.#usable(state)) {
@@ -142,7 +138,25 @@ export class KeyCache {
     }
     const key = this.#usable(state) ? this.#lookup(sourceId, hint) : undefined;
     if (key) return key;
-    throw this.#missError(state, hint);
+    throw missError(state, this.#usable(state), hint);
+  }
+
+  /**
+   * A signature that fails on a cached key may mean the provider replaced the key under the same name (kid,
+   * x5t, or its one kid-less key). Refetches under the unknown-kid cooldown (single flight, waiting as briefly)
+   * and returns the key now published under that name if its material differs from `rejected`; undefined when
+   * no refetch is due, it did not finish in time, or the key is unchanged.
+   */
+  async replacementKey(sourceId: string, hint: KeyHint, rejected: SigningKey): Promise<SigningKey | undefined> {
+    const state = this.#states.get(sourceId);
+    if (!state) return undefined;
+    if (!state.pending && !this.#refetchDue(state)) {
+      this.#options.observer.refetchSuppressed(state.source.issuerId);
+      return undefined;
+    }
+    if (!(await settlesWithin(this.refresh(sourceId), UNKNOWN_KID_WAIT_MS))) return undefined;
+    const key = this.#usable(state) ? this.#lookup(sourceId, hint) : undefined;
+    return key && key.thumbprint !== rejected.thumbprint ? key : undefined;
   }
 
   /**
@@ -158,7 +172,7 @@ export class KeyCache {
       state.lastAttemptAt = old.lastAttemptAt;
       state.lastError = old.lastError;
       state.consecutiveFailures = old.consecutiveFailures;
-      const keys = old.cacheKeys.map((k) => previous.#keys.peek(k)).filter((k): k is SigningKey => k !== undefined);
+      const keys = [...old.cacheKeys.keys()].map((k) => previous.#keys.peek(k)).filter((k): k is SigningKey => k !== undefined);
       this.#install(state, [...new Set(keys)]);
     }
   }
@@ -173,22 +187,9 @@ export class KeyCache {
     return state.pending;
   }
 
-  #missError(state: SourceState, hint: KeyHint): TokenError {
-    // The provider failed its last fetch: the key may be new (a rotation) and simply not fetchable yet, so
-    // the honest answer is "retry later", not "no such key".
-    if (!this.#usable(state) || state.consecutiveFailures > 0) {
-      const why = state.lastError ? `: ${state.lastError}` : '';
-      return new TokenError(
-        'KEYS_UNAVAILABLE',
-        `the signing keys of issuer "${state.source.issuerId}" cannot be fetched right now; retry shortly`,
-        `no usable keys for ${state.source.id}${why}`,
-      );
-    }
-    const named = hint.kid !== undefined ? `kid "${hint.kid}"` : hint.x5t !== undefined ? `x5t "${hint.x5t}"` : 'no kid or x5t';
-    return new TokenError(
-      'KEY_NOT_FOUND',
-      `the token's signing key (${named}) is not among the keys published by issuer "${state.source.issuerId}"`,
-    );
+  /** No fetch in flight may be joined and the last attempt is older than the cooldown. */
+  #refetchDue(state: SourceState): boolean {
+    return state.lastAttemptAt === undefined || this.#options.clock() - state.lastAttemptAt >= this.#options.unknownKidCooldownMs;
   }
 
   #lookup(sourceId: string, hint: KeyHint): SigningKey | undefined {
@@ -248,8 +249,9 @@ export class KeyCache {
   }
 
   /**
-   * Grows whenever a provider stops publishing a key it published before. Whoever caches the result of a
-   * verification (decisions, principals) drops it then: a removed key may be a compromised one.
+   * Grows whenever a provider stops publishing a key it published before, or publishes other key material
+   * under a name (kid, x5t, its one kid-less key) a key had before. Whoever caches the result of a
+   * verification (decisions, principals) drops it then: a removed or replaced key may be a compromised one.
    */
   get generation(): number {
     return this.#generation;
@@ -257,12 +259,12 @@ export class KeyCache {
 
   #install(state: SourceState, keys: SigningKey[]): void {
     const previous = state.cacheKeys;
-    for (const cacheKey of previous) this.#keys.delete(cacheKey);
+    for (const cacheKey of previous.keys()) this.#keys.delete(cacheKey);
     const id = state.source.id;
-    const cacheKeys: string[] = [];
+    const cacheKeys = new Map<string, string>();
     const put = (cacheKey: string, key: SigningKey) => {
       this.#keys.set(cacheKey, key);
-      cacheKeys.push(cacheKey);
+      cacheKeys.set(cacheKey, key.thumbprint);
     };
     for (const key of keys) {
       if (key.kid !== undefined) put(`${id}\0kid\0${key.kid}`, key);
@@ -272,8 +274,8 @@ export class KeyCache {
     if (keys.length === 1) put(`${id}\0only`, keys[0]!);
     state.cacheKeys = cacheKeys;
     state.keyCount = keys.length;
-    const kept = new Set(cacheKeys);
-    if (previous.some((k) => !kept.has(k))) this.#generation += 1;
+    // By material: a key replaced under its kid counts as removed, though every name is still there.
+    if (bindingsLost(previous, cacheKeys)) this.#generation += 1;
   }
 
   async #refreshAndSchedule(state: SourceState): Promise<void> {

@@ -2,6 +2,7 @@
  * What the key cache knows of one key source: its metadata, when it last fetched (and failed), the cache
  * entries of its keys, its fetch in flight and its refresh timer. Plain data; the KeyCache owns the changes.
  */
+import { TokenError } from './errors.js';
 import type { IssuerMetadata, KeySource } from './issuers/issuer.js';
 
 export interface SourceState {
@@ -11,7 +12,8 @@ export interface SourceState {
   lastAttemptAt: number | undefined;
   lastError: string | undefined;
   pending: Promise<boolean> | undefined;
-  cacheKeys: string[];
+  /** The key cache entries of this source's keys: cache key (a name: kid, x5t, or the only key) → thumbprint. */
+  cacheKeys: Map<string, string>;
   keyCount: number;
   consecutiveFailures: number;
   timer: NodeJS.Timeout | undefined;
@@ -39,7 +41,7 @@ export function newSourceState(source: KeySource): SourceState {
     lastAttemptAt: undefined,
     lastError: undefined,
     pending: undefined,
-    cacheKeys: [],
+    cacheKeys: new Map(),
     keyCount: 0,
     consecutiveFailures: 0,
     timer: undefined,
@@ -58,4 +60,23 @@ export function sameSource(a: KeySource, b: KeySource): boolean {
 /** A source whose issuer string only its discovery document tells (Entra); an OIDC issuer's is configured. */
 export function issuerFromDiscovery(state: SourceState): boolean {
   return state.source.expectedIssuer === undefined;
+}
+
+/** Why a token's key cannot be had: KEYS_UNAVAILABLE (retry later) or KEY_NOT_FOUND. */
+export function missError(state: SourceState, usable: boolean, hint: { kid: string | undefined; x5t: string | undefined }): TokenError {
+  // The provider failed its last fetch: the key may be new (a rotation) and simply not fetchable yet, so
+  // the honest answer is "retry later", not "no such key".
+  if (!usable || state.consecutiveFailures > 0) {
+    const why = state.lastError ? `: ${state.lastError}` : '';
+    return new TokenError(
+      'KEYS_UNAVAILABLE',
+      `the signing keys of issuer "${state.source.issuerId}" cannot be fetched right now; retry shortly`,
+      `no usable keys for ${state.source.id}${why}`,
+    );
+  }
+  const named = hint.kid !== undefined ? `kid "${hint.kid}"` : hint.x5t !== undefined ? `x5t "${hint.x5t}"` : 'no kid or x5t';
+  return new TokenError(
+    'KEY_NOT_FOUND',
+    `the token's signing key (${named}) is not among the keys published by issuer "${state.source.issuerId}"`,
+  );
 }

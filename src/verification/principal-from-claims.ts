@@ -1,4 +1,8 @@
-/** Builds the Principal from verified claims, refusing claims of the wrong shape. */
+/**
+ * Builds the Principal from verified claims, refusing claims of the wrong shape. Claims only Entra defines
+ * (`idtyp`, `appid`, `tid`, `hasgroups`, groups overage) are read for Entra issuers only: another issuer may
+ * mint them with another meaning, or let a user choose their value.
+ */
 import { TokenError } from './errors.js';
 import type { KeySource } from './issuers/issuer.js';
 import type { Principal } from '../contract/principal.js';
@@ -7,21 +11,22 @@ export function principalFromClaims(payload: Readonly<Record<string, unknown>>, 
   const sub = payload.sub;
   if (typeof sub !== 'string' || !sub) throw new TokenError('CLAIMS_INVALID', 'the token has no "sub" claim');
   const scopes = scopeList(payload);
-  const clientId = stringClaim(payload, 'azp') || stringClaim(payload, 'appid') || stringClaim(payload, 'client_id');
+  const entra = source.kind === 'entra';
+  const clientId = stringClaim(payload, 'azp') || (entra ? stringClaim(payload, 'appid') : '') || stringClaim(payload, 'client_id');
   return {
     issuer: payload.iss as string,
     issuerId: source.issuerId,
     subject: sub,
-    tenantId: stringClaim(payload, 'tid'),
+    tenantId: entra ? stringClaim(payload, 'tid') : '',
     objectId: stringClaim(payload, 'oid'),
     clientId,
     roles: stringList(payload, 'roles'),
     scopes,
     groups: stringList(payload, 'groups'),
-    groupsOverage: hasGroupsOverage(payload),
+    groupsOverage: entra && hasGroupsOverage(payload),
     appOnly: isAppOnly(payload, source, scopes, sub, clientId),
     expiresAt,
-    tokenVersion: source.kind === 'entra' ? (payload.ver as string) : '',
+    tokenVersion: entra ? (payload.ver as string) : '',
     claims: payload,
   };
 }
@@ -30,7 +35,7 @@ export function principalFromClaims(payload: Readonly<Record<string, unknown>>, 
  * Entra marks app tokens with `idtyp: app` when the optional claim is on; otherwise an app token is one
  * without delegated scopes whose subject is its own service principal (`sub` equals `oid`): that keeps a user's
  * ID token (no `scp`, a pairwise `sub`) from passing for an application. Other issuers: a client-credentials
- * token's subject is the client itself (RFC 9068).
+ * token's subject is the client itself (RFC 9068), whatever `idtyp` says.
  */
 function isAppOnly(
   payload: Readonly<Record<string, unknown>>,
@@ -39,10 +44,10 @@ function isAppOnly(
   sub: string,
   clientId: string,
 ): boolean {
+  if (source.kind !== 'entra') return clientId !== '' && sub === clientId;
   if (payload.idtyp === 'app') return true;
   if (payload.idtyp === 'user') return false;
-  if (source.kind === 'entra') return scopes.length === 0 && typeof payload.oid === 'string' && payload.oid !== '' && sub === payload.oid;
-  return clientId !== '' && sub === clientId;
+  return scopes.length === 0 && typeof payload.oid === 'string' && payload.oid !== '' && sub === payload.oid;
 }
 
 /** `scp` (Entra) or `scope` (RFC 9068), space separated; some issuers send an array. */

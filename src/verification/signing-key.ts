@@ -3,6 +3,7 @@
  * a signature with them. The algorithm must fit the key: the token's `alg` never picks the method on its own.
  */
 import { createPublicKey, constants, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { keyThumbprint } from './key-thumbprint.js';
 
 export interface SigningKey {
   readonly kid: string | undefined;
@@ -12,6 +13,8 @@ export interface SigningKey {
   /** Entra v2 keys name the issuer they may sign for (possibly the `{tenantid}` template). */
   readonly issuer: string | undefined;
   readonly keyObject: KeyObject;
+  /** The key material's identity (sha256 of its SPKI): what tells a replaced key from the one it replaced. */
+  readonly thumbprint: string;
   /** Algorithm family this key can verify: RSA (RS*, PS*), EC curve, or OKP (EdDSA). */
   readonly family: 'RSA' | 'P-256' | 'P-384' | 'P-521' | 'Ed25519' | 'Ed448';
 }
@@ -64,6 +67,7 @@ export function importSigningKey(jwk: unknown): SigningKey | undefined {
     alg: typeof k.alg === 'string' ? k.alg : undefined,
     issuer: typeof k.issuer === 'string' ? k.issuer : undefined,
     keyObject,
+    thumbprint: keyThumbprint(keyObject),
     family,
   };
 }

@@ -12,7 +12,7 @@ import { parseJws, type ParsedJws } from './jws.js';
 import type { KeyCache } from './key-cache.js';
 import type { Principal } from '../contract/principal.js';
 import { principalFromClaims } from './principal-from-claims.js';
-import { algorithmFitsKey, verifySignature } from './signing-key.js';
+import { algorithmFitsKey, verifySignature, type SigningKey } from './signing-key.js';
 
 export interface VerificationContext {
   readonly registry: IssuerRegistry;
@@ -50,26 +50,22 @@ export async function verifyToken(context: VerificationContext, rawToken: string
 }
 
 async function verifyForSource(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Promise<Principal> {
-  const { header, payload, signingInput, signature } = jws;
-  const iss = payload.iss as string;
+  const { header, payload } = jws;
   if (!source.algorithms.has(alg)) {
     throw new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} is not allowed for issuer "${source.issuerId}"`);
   }
-  const key = await context.keyCache.getKey(source.id, {
+  const hint = {
     kid: typeof header.kid === 'string' ? header.kid : undefined,
     x5t: typeof header.x5t === 'string' ? header.x5t : undefined,
-  });
-  if (!algorithmFitsKey(alg, key)) {
-    throw new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} does not fit the issuer's key`);
-  }
-  // Entra v2 keys say which issuer they sign for: a consumer-tenant key signs only consumer tokens.
-  // `tid` is unchecked yet: only a string may fill the template (String() of a hostile object throws).
-  const tid = typeof payload.tid === 'string' ? payload.tid : '';
-  if (key.issuer !== undefined && key.issuer.replace(TENANT_TEMPLATE, tid) !== iss) {
-    throw new TokenError('SIGNATURE_INVALID', 'the token is signed by a key that may not sign for its issuer');
-  }
-  if (!verifySignature(alg, key, signingInput, signature)) {
-    throw new TokenError('SIGNATURE_INVALID', 'the token signature does not verify');
+  };
+  const key = await context.keyCache.getKey(source.id, hint);
+  const problem = signatureProblem(alg, key, jws);
+  if (problem) {
+    // The provider may have replaced the key under the same name (a rotation, or a leaked key withdrawn):
+    // one refetch under the unknown-kid cooldown, and one retry if the name now holds other key material.
+    const replacement = await context.keyCache.replacementKey(source.id, hint, key);
+    const retried = replacement && signatureProblem(alg, replacement, jws);
+    if (!replacement || retried) throw retried || problem;
   }
 
   checkTenant(payload.tid, source);
@@ -80,6 +76,21 @@ async function verifyForSource(context: VerificationContext, source: KeySource, 
   checkAudience(payload, source);
   checkVersion(payload, source);
   return principalFromClaims(payload, source, expiresAt);
+}
+
+/** Why `key` does not verify this token's signature, or undefined when it does. */
+function signatureProblem(alg: string, key: SigningKey, jws: ParsedJws): TokenError | undefined {
+  const { payload, signingInput, signature } = jws;
+  if (!algorithmFitsKey(alg, key)) return new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} does not fit the issuer's key`);
+  // Entra v2 keys say which issuer they sign for: a consumer-tenant key signs only consumer tokens.
+  // `tid` is unchecked yet: only a string may fill the template (String() of a hostile object throws).
+  const tid = typeof payload.tid === 'string' ? payload.tid : '';
+  if (key.issuer !== undefined && key.issuer.replace(TENANT_TEMPLATE, tid) !== payload.iss) {
+    return new TokenError('SIGNATURE_INVALID', 'the token is signed by a key that may not sign for its issuer');
+  }
+  if (!verifySignature(alg, key, signingInput, signature))
+    return new TokenError('SIGNATURE_INVALID', 'the token signature does not verify');
+  return undefined;
 }
 
 function checkHeader(header: Readonly<Record<string, unknown>>): string {

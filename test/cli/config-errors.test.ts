@@ -30,6 +30,16 @@ keys:
     names: [/keys\.refresh_interval: not a duration/],
   },
   {
+    name: 'key refetch durations that would spin (0s)',
+    yaml: `issuers:${ISSUER}
+keys:
+  refresh_interval: 0s
+  max_stale: 0s
+  unknown_kid_cooldown: 0s
+`,
+    names: [/keys\.refresh_interval: must be at least 1s/, /keys\.unknown_kid_cooldown: must be at least 1s/],
+  },
+  {
     name: 'a plain http issuer that is not loopback',
     yaml: `issuers:
   - id: idp
@@ -87,10 +97,19 @@ describe('gatehouse serve / check-config with an invalid config', { concurrency:
 
   it('check-config reports the same problems and exits 2', async () => {
     const file = join(dir, 'check.yaml');
-    writeFileSync(file, INVALID[3]!.yaml);
+    writeFileSync(file, INVALID[4]!.yaml);
     const result = await runCli(['check-config', '--config', file]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /any_groups\[0\]: unknown group name/);
+  });
+
+  it('check-config refuses key refetch durations below 1s, naming each key, and exits 2', async () => {
+    const file = join(dir, 'check-spin.yaml');
+    writeFileSync(file, INVALID[2]!.yaml);
+    const result = await runCli(['check-config', '--config', file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /keys\.refresh_interval: must be at least 1s/);
+    assert.match(result.stderr, /keys\.unknown_kid_cooldown: must be at least 1s/);
   });
 
   it('serve without a config file says how to give one, exit 2', async () => {

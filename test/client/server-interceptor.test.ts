@@ -146,6 +146,14 @@ describe('server interceptor', () => {
     assert.throws(() => createServerInterceptor({ authClient, skip: ['test.v1.Echo/Say'] }), { code: 'ERR_CLIENT_OPTIONS' });
   });
 
+  it('refuses a skip list that would let every method through (/), and patterns it would not match', () => {
+    for (const skip of [['/'], [...DEFAULT_SKIPPED_METHODS, '/'], ['/*'], ['/test.v1.Echo/*'], ['*']]) {
+      assert.throws(() => createServerInterceptor({ authClient, skip }), { code: 'ERR_CLIENT_OPTIONS' }, JSON.stringify(skip));
+    }
+    assert.throws(() => createServerInterceptor({ authClient, skip: ['/'] }), /every method through unchecked/);
+    assert.doesNotThrow(() => createServerInterceptor({ authClient, skip: [...DEFAULT_SKIPPED_METHODS, '/test.v1.Echo/'] }));
+  });
+
   it('saves round trips: repeated and concurrent calls with one token cost one Authorize at gatehouse', async () => {
     const token = await world.token('reader');
     const count = () => world.audits().filter((a) => a.action === '/test.v1.Echo/Say').length;

@@ -49,6 +49,30 @@ describe('config', () => {
     }
   });
 
+  it('refuses key refetch durations below 1s (a fetch loop), naming the key; 1s itself is allowed', () => {
+    const problems = problemsOf({ issuers: [OIDC], keys: { refresh_interval: '0s', max_stale: '0s', unknown_kid_cooldown: '999ms' } });
+    assert.ok(
+      problems.some((p) => /^keys\.refresh_interval: must be at least 1s/.test(p)),
+      JSON.stringify(problems),
+    );
+    assert.ok(
+      problems.some((p) => /^keys\.unknown_kid_cooldown: must be at least 1s/.test(p)),
+      JSON.stringify(problems),
+    );
+    assert.deepEqual(
+      problemsOf({ issuers: [OIDC], keys: { unknown_kid_cooldown: 0 } }).map((p) => p.split(':')[0]),
+      ['keys.unknown_kid_cooldown'],
+    );
+    assert.deepEqual(
+      problemsOf({ issuers: [OIDC], keys: { fetch_timeout: '0s' } }).map((p) => p.split(':')[0]),
+      ['keys.fetch_timeout'],
+    );
+    const config = validateConfig({ issuers: [OIDC], keys: { refresh_interval: '1s', max_stale: '1s', unknown_kid_cooldown: 1 } });
+    assert.equal(config.keys.refresh_interval, 1000);
+    assert.equal(config.keys.unknown_kid_cooldown, 1000);
+    assert.equal(config.keys.max_stale, 1000);
+  });
+
   it('refuses plain http for issuers, authorities and JWKS URIs, except on loopback', () => {
     assert.match(
       problemsOf({ issuers: [{ ...OIDC, issuer: 'http://idp.example.com' }] }).join('\n'),

@@ -25,21 +25,26 @@ describe('Verify over gRPC', () => {
   let op: TestOidcProvider;
   let entra: EntraServer;
   let gh: TestGatehouse;
+  /** Moved past the unknown-kid cooldown where a test needs a refetch at once (well within clock_skew). */
+  let clockOffsetMs = 0;
 
   before(async () => {
     [op, entra] = await Promise.all([
       startOidcProvider({ clients: [{ client_id: 'orders', client_secret: 's', roles: ['Orders.Read'], scope: 'orders.read' }] }),
       startEntraServer(),
     ]);
-    gh = await startTestGatehouse({
-      server: { max_message_bytes: 4096 },
-      issuers: [
-        { id: 'partner', type: 'oidc', issuer: op.issuer, audiences: [API] },
-        { id: 'contoso', type: 'entra', tenant: TENANT, authority: entra.base, audiences: [ENTRA_AUD] },
-      ],
-      keys: { unknown_kid_cooldown: '1ms' },
-      tokens: { max_bytes: 2048 },
-    });
+    gh = await startTestGatehouse(
+      {
+        server: { max_message_bytes: 4096 },
+        issuers: [
+          { id: 'partner', type: 'oidc', issuer: op.issuer, audiences: [API] },
+          { id: 'contoso', type: 'entra', tenant: TENANT, authority: entra.base, audiences: [ENTRA_AUD] },
+        ],
+        keys: { unknown_kid_cooldown: '1s' },
+        tokens: { max_bytes: 2048 },
+      },
+      { clock: () => Date.now() + clockOffsetMs },
+    );
   });
   after(async () => {
     await gh?.close();
@@ -80,6 +85,7 @@ describe('Verify over gRPC', () => {
     const oldToken = await op.token({ clientId: 'orders', resource: API });
     assert.equal((await gh.client.verify(oldToken)).response.valid, true);
     await op.rotateKeys();
+    clockOffsetMs += 1000;
     const newToken = await op.token({ clientId: 'orders', resource: API });
     assert.notEqual(decodeProtectedHeader(newToken).kid, decodeProtectedHeader(oldToken).kid);
     const fresh = await gh.client.verify(newToken);

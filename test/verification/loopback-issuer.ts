@@ -22,6 +22,8 @@ export interface LoopbackIssuer {
   /** Signs `headerB64.payloadB64` (already encoded, taken as they are) with a key, giving the compact token. */
   signParts(headerB64: string, payloadB64: string, key: LoopbackKey): string;
   jwksRequests(): number;
+  /** Replaces a published key's material, keeping its `kid` (a rotation the `kid` does not show). */
+  replaceKey(key: 'rsa' | 'ec'): void;
   /** While down, every response is a 503. */
   setDown(down: boolean): void;
   close(): Promise<void>;
@@ -51,7 +53,15 @@ function newKey(type: 'rsa' | 'ec'): HeldKey {
   };
 }
 
-export async function startLoopbackIssuer(): Promise<LoopbackIssuer> {
+export interface LoopbackIssuerOptions {
+  /** The keys the JWKS publishes; default both `rsa` and `ec`. */
+  readonly publish?: readonly ('rsa' | 'ec')[];
+  /** false: the JWKS names no `kid` (mint with `header: { kid: undefined }` to match); default true. */
+  readonly kids?: boolean;
+}
+
+export async function startLoopbackIssuer(options: LoopbackIssuerOptions = {}): Promise<LoopbackIssuer> {
+  const { publish = ['rsa', 'ec'], kids = true } = options;
   const keys: Record<LoopbackKey, HeldKey> = { rsa: newKey('rsa'), ec: newKey('ec'), stranger: newKey('rsa') };
   let down = false;
   let jwksGets = 0;
@@ -66,9 +76,9 @@ export async function startLoopbackIssuer(): Promise<LoopbackIssuer> {
     if (down) return send(503, { error: 'temporarily_unavailable' });
     if (path === '/.well-known/openid-configuration') return send(200, { issuer, jwks_uri: `${issuer}/jwks` });
     if (path === '/jwks') {
-      const published = (['rsa', 'ec'] as const).map((name) => ({
+      const published = publish.map((name) => ({
         ...keys[name].publicKey.export({ format: 'jwk' }),
-        kid: keys[name].kid,
+        ...(kids ? { kid: keys[name].kid } : {}),
         alg: keys[name].alg,
         use: 'sig',
       }));
@@ -100,6 +110,9 @@ export async function startLoopbackIssuer(): Promise<LoopbackIssuer> {
     },
     signParts,
     jwksRequests: () => jwksGets,
+    replaceKey(name) {
+      keys[name] = { ...newKey(keys[name].alg === 'RS256' ? 'rsa' : 'ec'), kid: keys[name].kid };
+    },
     setDown(value) {
       down = value;
     },
