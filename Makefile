@@ -51,7 +51,7 @@ check: install
 	$(MAKE) test
 
 bench: install
-	@for b in $(BENCHES); do $(NODE) --import tsx $$b || exit 1; done
+	@for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || exit 1; done
 
 ## the example microservices and a scripted story: allowed, denied (missing role), expired, gatehouse down (fail closed)
 demo: install
