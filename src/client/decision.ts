@@ -3,13 +3,12 @@
  * value, never an exception; only a failed call to gatehouse throws. `allowed` is true only when gatehouse
  * said so: an empty or partial response is a denial.
  */
-import type { AuthorizeResponse, VerifyResponse, WirePrincipal, WireReason } from '../contract/messages.js';
+import type { AuthorizeResponse, VerifyResponse, WirePrincipal } from '../contract/messages.js';
+import type { WireReason } from '../contract/reasons.js';
 import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
 import { fromStruct } from '../contract/struct.js';
 import type { Principal } from '../contract/principal.js';
 
-/** A `gatehouse.v1.Reason` name: `TOKEN_EXPIRED`, `MISSING_ROLE`, ... */
-export type Reason = WireReason;
 export type { ReasonKind };
 
 /** Who a verified token speaks for (gatehouse.v1.Principal): the same type the server builds. */
@@ -32,7 +31,7 @@ export interface Allowed extends DecisionBase {
 
 export interface Denied extends DecisionBase {
   readonly allowed: false;
-  readonly reason: Reason;
+  readonly reason: WireReason;
   /** `token`: UNAUTHENTICATED; `policy`: PERMISSION_DENIED; `unavailable`: gatehouse could not decide. */
   readonly kind: ReasonKind;
   /** Safe to show the caller; never contains the token. */
@@ -43,7 +42,7 @@ export type Decision = Allowed | Denied;
 
 export type VerifyResult =
   | { readonly valid: true; readonly principal: Principal }
-  | { readonly valid: false; readonly reason: Reason; readonly kind: ReasonKind; readonly message: string };
+  | { readonly valid: false; readonly reason: WireReason; readonly kind: ReasonKind; readonly message: string };
 
 export function decisionFromWire(response: AuthorizeResponse): Decision {
   const principal = response.principal ? principalFromWire(response.principal) : undefined;

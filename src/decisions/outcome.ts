@@ -2,11 +2,8 @@
  * What gatehouse concluded about one call, independent of the front door it came through (gRPC Authorize,
  * later Envoy ext_authz or nginx auth_request). A value: an empty or partial outcome never means allowed.
  */
-import type { AuthzReason } from '../policy/decision.js';
-import type { TokenReason } from '../verification/errors.js';
 import type { Principal } from '../contract/principal.js';
-
-export type Reason = TokenReason | AuthzReason;
+import type { Reason, TokenReason } from '../contract/reasons.js';
 
 export type VerifyOutcome =
   | { readonly valid: true; readonly principal: Principal; /** Served from the verified-token cache. */ readonly cached: boolean }

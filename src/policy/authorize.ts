@@ -9,7 +9,8 @@
  */
 import type { Principal } from '../contract/principal.js';
 import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
-import { deny, type AuthzReason, type Decision } from './decision.js';
+import type { AuthzReason } from '../contract/reasons.js';
+import { deny, type Decision } from './decision.js';
 
 /** Decides whether `principal` may perform `action`. `principal` is undefined when no token came. */
 export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string): Decision {
