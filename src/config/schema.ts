@@ -159,7 +159,7 @@ export const configSchema = z
       .object({
         max_ttl: duration('60s'),
         max_entries: z.number().int().min(0).default(100_000),
-        /** Memory bound of each of the two caches (decisions, verified tokens), estimated from token sizes. */
+        /** Memory bound of the decision cache (verified tokens and their decisions), estimated from token sizes. */
         max_bytes: z
           .number()
           .int()
