@@ -8,11 +8,11 @@ import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
 import type { Principal } from '../contract/principal.js';
 import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
-import { authorize } from '../policy/authorize.js';
+import { authorize, publicAllow } from '../policy/authorize.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';
 import type { Decision } from '../policy/decision.js';
 import { hashToken, TokenCache } from '../contract/token-cache.js';
-import type { AuthorizeOutcome, VerifyOutcome } from './outcome.js';
+import { authorizeOutcome, type AuthorizeOutcome, type VerifyOutcome } from './outcome.js';
 
 export interface AuthorizerOptions {
   readonly verification: VerificationContext;
@@ -103,18 +103,9 @@ export class Authorizer {
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
       // A public rule needs no token; check it before anything is verified.
-      const first = policy.rules[policy.index.firstMatch(action)];
-      if (first?.public) {
-        results[i] = {
-          allowed: true,
-          principal: undefined,
-          issuerId: '',
-          reason: undefined,
-          message: '',
-          rule: first.id,
-          cacheForMs: this.#maxTtlMs,
-          cached: false,
-        };
+      const open = publicAllow(policy, action);
+      if (open) {
+        results[i] = authorizeOutcome(open, undefined, this.#maxTtlMs, false);
         continue;
       }
       const hit = bare ? this.#cache.get(tokenHash, action) : undefined;
@@ -128,17 +119,7 @@ export class Authorizer {
     for (let i = 0; i < actions.length; i++) {
       if (results[i]) continue;
       if (!verified.valid) {
-        results[i] = {
-          allowed: false,
-          principal: undefined,
-          issuerId: verified.issuerId ?? '',
-          reason: verified.reason,
-          message: verified.message,
-          rule: '',
-          cacheForMs: 0,
-          cached: false,
-          ...(verified.detail ? { detail: verified.detail } : {}),
-        };
+        results[i] = authorizeOutcome(verified, undefined, 0, false);
         continue;
       }
       const action = actions[i]!;
@@ -161,20 +142,6 @@ export class Authorizer {
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
-    const cacheForMs = Math.max(0, expiresAtMs - this.#clock());
-    if (decision.allowed) {
-      return {
-        allowed: true,
-        principal,
-        issuerId: principal.issuerId,
-        reason: undefined,
-        message: '',
-        rule: decision.rule,
-        cacheForMs,
-        cached,
-      };
-    }
-    const { reason, message, rule } = decision;
-    return { allowed: false, principal, issuerId: principal.issuerId, reason, message, rule, cacheForMs, cached };
+    return authorizeOutcome(decision, principal, Math.max(0, expiresAtMs - this.#clock()), cached);
   }
 }

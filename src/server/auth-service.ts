@@ -108,7 +108,7 @@ function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
   return {
     allowed: outcome.allowed,
     principal: outcome.principal ? toWirePrincipal(outcome.principal) : null,
-    denial: outcome.allowed ? null : { reason: outcome.reason ?? 'REASON_UNSPECIFIED', message: outcome.message },
+    denial: outcome.allowed ? null : { reason: outcome.reason, message: outcome.message },
     rule: outcome.rule,
     cacheFor,
   };
