@@ -3,10 +3,11 @@
  * value, never an exception; only a failed call to gatehouse throws. `allowed` is true only when gatehouse
  * said so: an empty or partial response is a denial.
  */
-import type { AuthorizeResponse, VerifyResponse, WirePrincipal } from '../contract/messages.js';
+import type { AuthorizeResponse, VerifyResponse } from '../contract/messages.js';
 import type { WireReason } from '../contract/reasons.js';
 import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
-import { fromStruct } from '../contract/struct.js';
+import { msFromDuration } from '../contract/wire-duration.js';
+import { principalFromWire } from '../contract/wire-principal.js';
 import type { Principal } from '../contract/principal.js';
 
 export type { ReasonKind };
@@ -46,9 +47,7 @@ export type VerifyResult =
 
 export function decisionFromWire(response: AuthorizeResponse): Decision {
   const principal = response.principal ? principalFromWire(response.principal) : undefined;
-  const seconds = response.cacheFor?.seconds ?? 0;
-  const nanos = response.cacheFor?.nanos ?? 0;
-  const cacheForMs = Math.max(0, seconds * 1000 + Math.floor(nanos / 1e6));
+  const cacheForMs = msFromDuration(response.cacheFor);
   const base = { rule: response.rule ?? '', principal, cacheForMs, cached: false };
   // Strictly true: a missing field decodes as false, and anything else is not an allow.
   if (response.allowed === true) return { ...base, allowed: true };
@@ -66,23 +65,4 @@ export function verifyResultFromWire(response: VerifyResponse): VerifyResult {
   if (response.valid === true && response.principal) return { valid: true, principal: principalFromWire(response.principal) };
   const reason = response.denial?.reason ?? 'REASON_UNSPECIFIED';
   return { valid: false, reason, kind: reasonKind(reason), message: response.denial?.message || 'token refused by gatehouse' };
-}
-
-function principalFromWire(wire: WirePrincipal): Principal {
-  return Object.freeze({
-    issuer: wire.issuer,
-    issuerId: wire.issuerId,
-    subject: wire.subject,
-    tenantId: wire.tenantId,
-    objectId: wire.objectId,
-    clientId: wire.clientId,
-    roles: Object.freeze([...wire.roles]),
-    scopes: Object.freeze([...wire.scopes]),
-    groups: Object.freeze([...wire.groups]),
-    groupsOverage: wire.groupsOverage,
-    appOnly: wire.appOnly,
-    expiresAt: wire.expiresAt?.seconds ?? 0,
-    tokenVersion: wire.tokenVersion,
-    claims: Object.freeze(fromStruct(wire.claims)),
-  });
 }

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { isSecureUrl } from './secure-url.js';
+import { GUID } from '../contract/guid.js';
+import { isSecureUrl } from '../contract/secure-url.js';
 import { checkTlsFiles } from './tls-files.js';
 
 const duration = (fallback: string) =>
@@ -34,7 +35,6 @@ const algorithm = z.string().refine((a): a is Algorithm => (ALGORITHMS as readon
   message: `must be one of ${ALGORITHMS.join(', ')} (none and HS* are never accepted with remote keys)`,
 });
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MULTI_TENANT = ['common', 'organizations', 'consumers'] as const;
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be 1-63 letters, digits, _ . -');
