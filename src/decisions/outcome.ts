@@ -8,7 +8,11 @@ import type { Reason, TokenReason } from '../contract/reasons.js';
 import type { Decision } from '../policy/decision.js';
 
 export type VerifyOutcome =
-  | { readonly valid: true; readonly principal: Principal; /** Served from the verified-token cache. */ readonly cached: boolean }
+  | {
+      readonly valid: true;
+      readonly principal: Principal;
+      /** A token verified before, served from the decision cache. */ readonly cached: boolean;
+    }
   | TokenRefusal;
 
 /** A token refused before any rule was evaluated. */
