@@ -4,7 +4,7 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
 BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
-.PHONY: install system-packages build start test fresh-check check format lint typecheck bench docker demo clean
+.PHONY: install system-packages build start test fresh-check check format lint deps typecheck bench docker demo clean
 
 # The Debian packages the suite runs for real, as binary:package (nginx and caddy join when their doors do).
 SYSTEM_PACKAGES := prometheus:prometheus promtool:prometheus
@@ -40,13 +40,18 @@ format: install
 lint: install
 	npx eslint .
 
+## no import cycle anywhere (dependency-cruiser, rules in .dependency-cruiser.mjs)
+deps: install
+	npx depcruise src test bench examples --config .dependency-cruiser.mjs
+
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit
 
-## format check + lint + typecheck + tests: the one gate
+## format check + lint + import cycles + typecheck + tests: the one gate
 check: install
 	npx prettier --check .
 	npx eslint .
+	npx depcruise src test bench examples --config .dependency-cruiser.mjs
 	npx tsc -p tsconfig.json --noEmit
 	$(MAKE) test
 

@@ -35,6 +35,13 @@ export default tseslint.config(
     },
   },
   {
+    // The contract is the ground floor: every part stands on it, so it stands on nothing else of src/.
+    files: ['src/contract/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['../*', '../../*'] }],
+    },
+  },
+  {
     // The client library imports nothing of the server.
     files: ['src/client/**'],
     rules: {

@@ -1,12 +1,14 @@
 /**
  * What one cached token really costs in memory: N distinct tokens through the engine (verification, decision,
  * the principal's wire form as the gRPC door builds it), heap measured after a full GC before and after, for
- * small and large tokens. The cache's byte estimate (decisions.max_bytes) must stay at or above these figures.
+ * small and large tokens. The cache's byte estimate (contract/cache-bytes.ts) must stay at or above these figures:
+ * the run fails if it does not.
  * Run: node --expose-gc --import tsx bench/cache-memory.bench.ts (make bench). Writes bench/results/cache-memory.json.
  */
 import { validateConfig } from '../src/config/load.js';
 import { createAuthorizer } from '../src/decisions/create-authorizer.js';
-import { toWirePrincipal } from '../src/server/wire-principal.js';
+import { measuredByteEstimate } from '../src/contract/cache-bytes.js';
+import { toWirePrincipal } from '../src/contract/wire-principal.js';
 import { LOOPBACK_AUDIENCE, startLoopbackIssuer } from '../test/verification/loopback-issuer.js';
 import { writeResults } from './lib/measure.js';
 
@@ -57,7 +59,7 @@ for (const [name, claims] of Object.entries(shapes)) {
     const before = heap();
     for (const token of tokens) {
       const outcome = await authorizer.authorize(token, ACTION);
-      if (!outcome.allowed || !outcome.principal) throw new Error(`not allowed: ${outcome.reason}`);
+      if (!outcome.allowed || !outcome.principal) throw new Error(`not allowed: ${outcome.allowed ? '' : outcome.reason}`);
       toWirePrincipal(outcome.principal);
     }
     const after = heap();
@@ -65,8 +67,12 @@ for (const [name, claims] of Object.entries(shapes)) {
     const tokenLength = Math.round(tokens.reduce((sum, t) => sum + t.length, 0) / N);
     const held = authorizer.cachedDecisions;
     authorizer.verification.keyCache.stop();
-    results.push({ shape: name, alg: key === 'rsa' ? 'RS256' : 'ES256', tokens: N, held, tokenLength, bytesPerToken: perToken });
-    console.log(`${name.padEnd(24)} ${key === 'rsa' ? 'RS256' : 'ES256'}  token ${tokenLength} chars  ${perToken} bytes per cached token`);
+    const estimated = measuredByteEstimate.record(tokenLength) + measuredByteEstimate.answer(ACTION, { rule: 'read' });
+    if (estimated < perToken) throw new Error(`the estimate (${estimated} bytes) is below the measured cost (${perToken})`);
+    results.push({ shape: name, alg: key === 'rsa' ? 'RS256' : 'ES256', tokens: N, held, tokenLength, bytesPerToken: perToken, estimated });
+    console.log(
+      `${name.padEnd(24)} ${key === 'rsa' ? 'RS256' : 'ES256'}  token ${tokenLength} chars  ${perToken} bytes per cached token (estimated ${estimated})`,
+    );
   }
 }
 await issuer.close();

@@ -3,9 +3,12 @@
  * telemetry. No side effects on import; `main.ts` and tests call `startGatehouse`. A config that fails
  * anywhere here fails before any port is opened.
  */
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { Authorizer } from './decisions/authorizer.js';
-import { compilePolicy, createAuthorizer } from './decisions/create-authorizer.js';
+import { RunningEngine } from './decisions/running-engine.js';
+import { PolicyError } from './policy/compile-rules.js';
 import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
 import type { DecisionHooks } from './server/telemetry-hooks.js';
@@ -39,6 +42,11 @@ export interface Gatehouse {
   readonly metrics: GatehouseMetrics;
   /** Applies a new config's rules (and issuers); on failure keeps the running ones and throws. */
   reload(config: Config): Promise<void>;
+  /**
+   * Loads, validates and applies the config file, logging the outcome (never rejects): a file that does not
+   * validate, or rules that do not compile, leave the running ones in force.
+   */
+  reloadFile(file: string, trigger: string): Promise<void>;
   /** Not ready, refuse new calls, finish in-flight calls, close listeners. */
   shutdown(): Promise<void>;
 }
@@ -46,14 +54,12 @@ export interface Gatehouse {
 export async function startGatehouse(config: Config, deps: GatehouseDeps): Promise<Gatehouse> {
   const { logger } = deps;
   const audit = new AuditLog(logger);
-  let current: Authorizer;
-  let running = config;
   let draining = false;
   const metrics = createMetrics({
     version: deps.version ?? readPackageVersion(),
     tenantLabel: config.metrics.tenant_label,
-    keySources: () => current.verification.keyCache.status(),
-    decisionCacheSize: () => current.cachedDecisions,
+    keySources: () => engine.authorizer.verification.keyCache.status(),
+    decisionCacheSize: () => engine.authorizer.cachedDecisions,
     now: deps.clock ?? systemClock,
   });
   // Issuer ids that may label metrics: the running config's, plus a reload's while its keys load.
@@ -61,7 +67,21 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   const recorder = decisionMetrics(metrics, { isConfiguredIssuer: (id) => issuerIds.has(id) });
   recorder.setIssuers(issuerIds);
   const observer = observeAll(loggingObserver(logger), recorder.observer);
-  current = createAuthorizer(config, { clock: deps.clock, fetch: deps.fetch, observer });
+  // Read by the metrics above only at scrape time, after this line.
+  const engine = new RunningEngine(
+    config,
+    { clock: deps.clock, fetch: deps.fetch, observer },
+    {
+      reloaded: (outcome) => metrics.countReload(outcome),
+      issuersLoading: (ids) => {
+        issuerIds = new Set(ids);
+      },
+      issuersServing: (ids) => {
+        issuerIds = new Set(ids);
+        recorder.setIssuers(issuerIds);
+      },
+    },
+  );
 
   const hooks: DecisionHooks = {
     onAuthorize(action, outcome, seconds, requestId, via) {
@@ -103,7 +123,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     address: config.server.grpc,
     tls: config.server.tls,
     maxMessageBytes: config.server.max_message_bytes,
-    authorizer: () => current,
+    authorizer: () => engine.authorizer,
     hooks,
     interceptors: [grpcMetricsInterceptor(metrics.grpc)],
   });
@@ -112,15 +132,14 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   try {
     http = await startHttpServer({
       address: config.server.http,
-      readiness: () => readiness(current, draining, config.server.readiness),
+      readiness: () => readiness(engine.authorizer, draining, config.server.readiness),
       metrics: () => metrics.exposition(),
     });
   } catch (err) {
     await grpc.shutdown(0);
     throw err;
   }
-  const prefetched = current.verification.keyCache.start();
-  let reloads: Promise<void> = Promise.resolve();
+  const prefetched = engine.authorizer.verification.keyCache.start();
   logger.info(
     { grpc: grpc.port, http: http.port, issuers: config.issuers.map((i) => i.id), rules: config.rules.length },
     'gatehouse listening',
@@ -129,58 +148,49 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   return {
     grpcPort: grpc.port,
     httpPort: http.port,
-    authorizer: () => current,
+    authorizer: () => engine.authorizer,
     prefetched,
     metrics,
-    reload(next) {
-      // One reload at a time, in order: a rules-only reload must not land on an engine about to be replaced.
-      const run = reloads
-        .then(() => applyConfig(next))
-        .then(
-          () => metrics.countReload('success'),
-          (err: unknown) => {
-            metrics.countReload('failure');
-            throw err;
-          },
-        );
-      reloads = run.catch(() => {});
-      return run;
+    async reload(next) {
+      await engine.reload(next);
+    },
+    async reloadFile(file, trigger) {
+      let next: Config;
+      try {
+        next = await engine.reloadFile(file);
+      } catch (err) {
+        const why = err instanceof ConfigError || err instanceof PolicyError ? { problems: err.problems } : { err };
+        logger.error({ file, trigger, ...why }, 'config reload failed; the running rules stay in force');
+        return;
+      }
+      warnRestartNeeded(config, next, logger);
+      logger.level = next.logging.level;
+      logger.info({ file, trigger, issuers: next.issuers.map((i) => i.id), rules: next.rules.length }, 'config reloaded');
     },
     async shutdown() {
       draining = true;
       await grpc.shutdown(config.server.shutdown_grace, config.server.shutdown_delay);
       await http.close();
-      current.verification.keyCache.stop();
+      engine.stop();
       logger.info('gatehouse stopped');
     },
   };
+}
 
-  async function applyConfig(next: Config): Promise<void> {
-    const verifierDeps = { clock: deps.clock, fetch: deps.fetch, observer };
-    const keysOf = (c: Config) => JSON.stringify([c.issuers, c.keys]);
-    const engineOf = (c: Config) => JSON.stringify([c.tokens, c.decisions]);
-    if (keysOf(next) !== keysOf(running)) {
-      // New issuers or key settings: a new key cache, which keeps the last good keys of every unchanged issuer
-      // (a reload during a provider outage must not drop them).
-      const replacement = createAuthorizer(next, verifierDeps);
-      replacement.verification.keyCache.adopt(current.verification.keyCache);
-      const nextIds = new Set(next.issuers.map((i) => i.id));
-      issuerIds = new Set([...issuerIds, ...nextIds]);
-      await replacement.verification.keyCache.start();
-      const old = current;
-      current = replacement;
-      old.verification.keyCache.stop();
-      issuerIds = nextIds;
-      recorder.setIssuers(nextIds);
-    } else if (engineOf(next) !== engineOf(running)) {
-      // Token checks or decision-cache limits: a new engine over the same key cache.
-      const verification = { ...current.verification, clockSkewMs: next.tokens.clock_skew, maxTokenBytes: next.tokens.max_bytes };
-      current = createAuthorizer(next, verifierDeps, verification);
-    } else {
-      current.setPolicy(compilePolicy(next));
+/** Read once at start: the listeners are bound, the metrics registered, the log transport built. */
+const START_ONLY_SECTIONS = ['server', 'metrics'] as const;
+
+function warnRestartNeeded(started: Config, next: Config, logger: Logger): void {
+  const changed: string[] = [];
+  for (const section of START_ONLY_SECTIONS) {
+    const before: Record<string, unknown> = started[section];
+    const after: Record<string, unknown> = next[section];
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (!isDeepStrictEqual(before[key], after[key])) changed.push(`${section}.${key}`);
     }
-    running = next;
   }
+  if (started.logging.pretty !== next.logging.pretty) changed.push('logging.pretty');
+  for (const key of changed) logger.warn({ key }, `${key} changed; it takes effect only after a restart`);
 }
 
 function readiness(authorizer: Authorizer, draining: boolean, rule: 'all' | 'any') {

@@ -3,6 +3,5 @@ export { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
 export { ConfigError, loadConfigFile, parseConfigText, validateConfig } from './config/load.js';
 export type { Config } from './config/schema.js';
 export type { Principal } from './contract/principal.js';
-export { AuthzReasons, type AuthzReason } from './policy/decision.js';
+export { AuthzReasons, TokenReasons, type AuthzReason, type TokenReason } from './contract/reasons.js';
 export { createLogger, type Logger } from './telemetry/logger.js';
-export { Reasons as TokenReasons, type TokenReason } from './verification/errors.js';

@@ -6,9 +6,7 @@
 import { readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { PolicyError } from './policy/compile-rules.js';
 import { installGrpcJsLogger } from './telemetry/grpc-js-logger.js';
 import type { Logger } from './telemetry/logger.js';
 
@@ -54,7 +52,7 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     unwatch();
     throw err;
   }
-  if (configFile) reloader = configReloader(gatehouse, config, configFile, startedText, logger);
+  if (configFile) reloader = configReloader(gatehouse, configFile, startedText);
   if (changedWhileStarting) onChange();
 
   let stopping = false;
@@ -86,62 +84,26 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
 
 type Trigger = 'SIGHUP' | 'file change';
 
-/** Serializes reloads; a file event reloads only if the file's text actually changed. */
-function configReloader(gatehouse: Gatehouse, started: Config, file: string, startedText: string | undefined, logger: Logger) {
-  let queue = Promise.resolve();
+/**
+ * Hands reloads to gatehouse (which validates, applies, counts and logs them, one at a time); a file event
+ * reloads only if the file's text actually changed.
+ */
+function configReloader(gatehouse: Gatehouse, file: string, startedText: string | undefined) {
   let lastText = startedText;
   let stopped = false;
-
-  async function reloadOnce(trigger: Trigger): Promise<void> {
-    if (stopped) return;
-    const text = readText(file);
-    // Editors touch, rename and swap; Kubernetes swaps a symlinked directory. Only new content matters.
-    if (trigger === 'file change' && text === lastText) return;
-    lastText = text;
-    let next: Config;
-    try {
-      next = loadConfigFile(file);
-      await gatehouse.reload(next);
-    } catch (err) {
-      // A file that does not validate never reaches gatehouse.reload(), which counts its own outcomes.
-      if (err instanceof ConfigError) gatehouse.metrics.countReload('failure');
-      if (err instanceof ConfigError || err instanceof PolicyError) {
-        logger.error({ file, trigger, problems: err.problems }, 'config reload failed; the running rules stay in force');
-      } else {
-        logger.error({ file, trigger, err }, 'config reload failed; the running rules stay in force');
-      }
-      return;
-    }
-    warnRestartNeeded(started, next, logger);
-    logger.level = next.logging.level;
-    logger.info({ file, trigger, issuers: next.issuers.map((i) => i.id), rules: next.rules.length }, 'config reloaded');
-  }
-
   return {
     reload(trigger: Trigger): Promise<void> {
-      queue = queue.then(() => reloadOnce(trigger));
-      return queue;
+      if (stopped) return Promise.resolve();
+      const text = readText(file);
+      // Editors touch, rename and swap; Kubernetes swaps a symlinked directory. Only new content matters.
+      if (trigger === 'file change' && text === lastText) return Promise.resolve();
+      lastText = text;
+      return gatehouse.reloadFile(file, trigger);
     },
     stop() {
       stopped = true;
     },
   };
-}
-
-/** Read once at start: the listeners are bound, the metrics registered, the log transport built. */
-const START_ONLY_SECTIONS = ['server', 'metrics'] as const;
-
-function warnRestartNeeded(started: Config, next: Config, logger: Logger): void {
-  const changed: string[] = [];
-  for (const section of START_ONLY_SECTIONS) {
-    const before: Record<string, unknown> = started[section];
-    const after: Record<string, unknown> = next[section];
-    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changed.push(`${section}.${key}`);
-    }
-  }
-  if (started.logging.pretty !== next.logging.pretty) changed.push('logging.pretty');
-  for (const key of changed) logger.warn({ key }, `${key} changed; it takes effect only after a restart`);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { AuthorizeRequest, AuthorizeResponse, VerifyRequest, VerifyResponse } from '../contract/messages.js';
+import { isLoopbackHost } from '../contract/secure-url.js';
 import { authServiceDefinition } from './auth-service-definition.js';
 import { decisionFromWire, verifyResultFromWire, type Decision, type VerifyResult } from './decision.js';
 import { watchConnections } from './connection-watch.js';
@@ -228,5 +229,5 @@ function isLocalAddress(address: string): boolean {
   if (address.startsWith('unix:')) return true;
   const target = address.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
   const host = target.slice(0, target.lastIndexOf(':') > 0 ? target.lastIndexOf(':') : undefined).replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return isLoopbackHost(host);
 }

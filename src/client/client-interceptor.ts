@@ -19,10 +19,11 @@ import {
 } from '@grpc/grpc-js';
 import { stripBearer } from '../contract/bearer.js';
 import type { AuthClient } from './auth-client.js';
-import { isClientError, optionsError } from './errors.js';
+import { optionsError } from './errors.js';
+import { unansweredCall, type FailOpenPolicy } from './fail-open.js';
 import { incomingCall } from './incoming-call.js';
 import { rateLimitedWarn, type ClientLogger } from './logger.js';
-import { deniedStatus, gatehouseFailureStatus, tokenFailureStatus } from './refusal.js';
+import { deniedStatus, tokenFailureStatus } from './refusal.js';
 import { requestIdFrom } from '../contract/request-id.js';
 import type { TokenProvider } from './tokens/token-provider.js';
 
@@ -52,7 +53,12 @@ export function createClientInterceptor(options: ClientInterceptorOptions): Inte
       'token is required: staticToken(...), tokenFrom(...), clientCredentials(...) or propagatedToken()',
     );
   }
-  const warnFailOpen = egress ? rateLimitedWarn(egress.logger ?? egress.authClient.logger, 10_000) : undefined;
+  const unanswered: FailOpenPolicy | undefined = egress && {
+    failOpen: egress.failOpen ?? false,
+    side: 'egress',
+    metrics: egress.authClient.metrics,
+    warn: rateLimitedWarn(egress.logger ?? egress.authClient.logger, 10_000),
+  };
 
   /** Fills in the metadata; returns the status to refuse the call with, if any. */
   async function prepare(metadata: Metadata, method: string): Promise<StatusObject | undefined> {
@@ -65,21 +71,12 @@ export function createClientInterceptor(options: ClientInterceptorOptions): Inte
     const requestId = requestIdFrom(metadata.get('x-request-id')[0] ?? incomingCall()?.requestId);
     metadata.set('authorization', `Bearer ${token}`);
     metadata.set('x-request-id', requestId);
-    if (!egress) return undefined;
+    if (!egress || !unanswered) return undefined;
     try {
       const decision = await egress.authClient.authorize(token, method, undefined, { requestId });
       return decision.allowed ? undefined : deniedStatus(decision);
     } catch (err) {
-      if (egress.failOpen && isClientError(err, 'ERR_GATEHOUSE_UNREACHABLE')) {
-        egress.authClient.metrics.failOpen('egress');
-        warnFailOpen?.(
-          { method, request_id: requestId, error: err.message },
-          'FAIL OPEN: gatehouse could not be reached; call sent UNCHECKED',
-        );
-        return undefined;
-      }
-      egress.authClient.metrics.failClosed('egress');
-      return gatehouseFailureStatus(err);
+      return unansweredCall(unanswered, err, method, requestId);
     }
   }
 

@@ -3,13 +3,13 @@
  * value, never an exception; only a failed call to gatehouse throws. `allowed` is true only when gatehouse
  * said so: an empty or partial response is a denial.
  */
-import type { AuthorizeResponse, VerifyResponse, WirePrincipal, WireReason } from '../contract/messages.js';
+import type { AuthorizeResponse, VerifyResponse } from '../contract/messages.js';
+import type { WireReason } from '../contract/reasons.js';
 import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
-import { fromStruct } from '../contract/struct.js';
+import { msFromDuration } from '../contract/wire-duration.js';
+import { principalFromWire } from '../contract/wire-principal.js';
 import type { Principal } from '../contract/principal.js';
 
-/** A `gatehouse.v1.Reason` name: `TOKEN_EXPIRED`, `MISSING_ROLE`, ... */
-export type Reason = WireReason;
 export type { ReasonKind };
 
 /** Who a verified token speaks for (gatehouse.v1.Principal): the same type the server builds. */
@@ -32,7 +32,7 @@ export interface Allowed extends DecisionBase {
 
 export interface Denied extends DecisionBase {
   readonly allowed: false;
-  readonly reason: Reason;
+  readonly reason: WireReason;
   /** `token`: UNAUTHENTICATED; `policy`: PERMISSION_DENIED; `unavailable`: gatehouse could not decide. */
   readonly kind: ReasonKind;
   /** Safe to show the caller; never contains the token. */
@@ -43,13 +43,11 @@ export type Decision = Allowed | Denied;
 
 export type VerifyResult =
   | { readonly valid: true; readonly principal: Principal }
-  | { readonly valid: false; readonly reason: Reason; readonly kind: ReasonKind; readonly message: string };
+  | { readonly valid: false; readonly reason: WireReason; readonly kind: ReasonKind; readonly message: string };
 
 export function decisionFromWire(response: AuthorizeResponse): Decision {
   const principal = response.principal ? principalFromWire(response.principal) : undefined;
-  const seconds = response.cacheFor?.seconds ?? 0;
-  const nanos = response.cacheFor?.nanos ?? 0;
-  const cacheForMs = Math.max(0, seconds * 1000 + Math.floor(nanos / 1e6));
+  const cacheForMs = msFromDuration(response.cacheFor);
   const base = { rule: response.rule ?? '', principal, cacheForMs, cached: false };
   // Strictly true: a missing field decodes as false, and anything else is not an allow.
   if (response.allowed === true) return { ...base, allowed: true };
@@ -67,23 +65,4 @@ export function verifyResultFromWire(response: VerifyResponse): VerifyResult {
   if (response.valid === true && response.principal) return { valid: true, principal: principalFromWire(response.principal) };
   const reason = response.denial?.reason ?? 'REASON_UNSPECIFIED';
   return { valid: false, reason, kind: reasonKind(reason), message: response.denial?.message || 'token refused by gatehouse' };
-}
-
-function principalFromWire(wire: WirePrincipal): Principal {
-  return Object.freeze({
-    issuer: wire.issuer,
-    issuerId: wire.issuerId,
-    subject: wire.subject,
-    tenantId: wire.tenantId,
-    objectId: wire.objectId,
-    clientId: wire.clientId,
-    roles: Object.freeze([...wire.roles]),
-    scopes: Object.freeze([...wire.scopes]),
-    groups: Object.freeze([...wire.groups]),
-    groupsOverage: wire.groupsOverage,
-    appOnly: wire.appOnly,
-    expiresAt: wire.expiresAt?.seconds ?? 0,
-    tokenVersion: wire.tokenVersion,
-    claims: Object.freeze(fromStruct(wire.claims)),
-  });
 }

@@ -1,7 +1,9 @@
 /** gatehouse/client: what a microservice needs to call gatehouse, protect its gRPC server and call others. */
 export { createAuthClient, type AuthClient, type AuthClientOptions, type CallOptions } from './auth-client.js';
-export type { CacheSize } from './local-cache.js';
-export type { Allowed, Decision, Denied, Principal, Reason, ReasonKind, VerifyResult } from './decision.js';
+export type { CacheSize } from '../contract/token-cache.js';
+export type { Allowed, Decision, Denied, Principal, ReasonKind, VerifyResult } from './decision.js';
+/** A `gatehouse.v1.Reason` name: `TOKEN_EXPIRED`, `MISSING_ROLE`, ... */
+export type { WireReason as Reason } from '../contract/reasons.js';
 export { ClientErrorCodes, GatehouseClientError, isClientError, type ClientErrorCode } from './errors.js';
 export { createServerInterceptor, DEFAULT_SKIPPED_METHODS, type ServerInterceptorOptions } from './server-interceptor.js';
 export { createClientInterceptor, type ClientInterceptorOptions, type EgressCheckOptions } from './client-interceptor.js';

@@ -11,7 +11,8 @@ import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type S
 import { stripBearer } from '../contract/bearer.js';
 import type { AuthClient } from './auth-client.js';
 import type { Principal } from './decision.js';
-import { isClientError, optionsError } from './errors.js';
+import { optionsError } from './errors.js';
+import { unansweredCall, type FailOpenPolicy } from './fail-open.js';
 import { attachIncomingCall, runInIncomingCall, type IncomingCall } from './incoming-call.js';
 import { rateLimitedWarn, type ClientLogger } from './logger.js';
 import { deniedStatus, gatehouseFailureStatus } from './refusal.js';
@@ -49,7 +50,12 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
   if (!authClient || typeof authClient.authorize !== 'function') throw optionsError('createServerInterceptor', 'authClient is required');
   const skipped = skipMatcher(options.skip ?? DEFAULT_SKIPPED_METHODS);
   const logger = options.logger ?? authClient.logger;
-  const warnFailOpen = rateLimitedWarn(logger, options.failOpenLogIntervalMs ?? 10_000);
+  const unanswered: FailOpenPolicy = {
+    failOpen,
+    side: 'server',
+    metrics: authClient.metrics,
+    warn: rateLimitedWarn(logger, options.failOpenLogIntervalMs ?? 10_000),
+  };
   if (failOpen) {
     logger.warn(
       { fail_open: true },
@@ -77,17 +83,9 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
           .then(
             (decision) => (decision.allowed ? admit(decision.principal) : call.sendStatus(deniedStatus(decision))),
             (err: unknown) => {
-              if (failOpen && isClientError(err, 'ERR_GATEHOUSE_UNREACHABLE')) {
-                authClient.metrics.failOpen('server');
-                warnFailOpen(
-                  { method: method.path, request_id: requestId, error: err.message },
-                  'FAIL OPEN: gatehouse could not be reached; call let through UNCHECKED',
-                );
-                admit(undefined);
-                return;
-              }
-              authClient.metrics.failClosed('server');
-              call.sendStatus(gatehouseFailureStatus(err));
+              const refusal = unansweredCall(unanswered, err, method.path, requestId);
+              if (refusal) call.sendStatus(refusal);
+              else admit(undefined);
             },
           )
           // Only a throw from our own code lands here: refuse rather than leave the call hanging.

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { isSecureUrl } from './secure-url.js';
+import { GUID } from '../contract/guid.js';
+import { isSecureUrl } from '../contract/secure-url.js';
 import { checkTlsFiles } from './tls-files.js';
 
 /** `min`: the shortest duration allowed (its text, e.g. `1s`), for settings that would otherwise make a loop. */
@@ -43,7 +44,6 @@ const algorithm = z.string().refine((a): a is Algorithm => (ALGORITHMS as readon
   message: `must be one of ${ALGORITHMS.join(', ')} (none and HS* are never accepted with remote keys)`,
 });
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MULTI_TENANT = ['common', 'organizations', 'consumers'] as const;
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be 1-63 letters, digits, _ . -');
@@ -169,7 +169,7 @@ export const configSchema = z
       .object({
         max_ttl: duration('60s'),
         max_entries: z.number().int().min(0).default(100_000),
-        /** Memory bound of each of the two caches (decisions, verified tokens), estimated from token sizes. */
+        /** Memory bound of the decision cache (verified tokens and their decisions), estimated from token sizes. */
         max_bytes: z
           .number()
           .int()

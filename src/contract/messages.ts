@@ -2,10 +2,7 @@
  * The wire shapes of gatehouse.v1 as @grpc/proto-loader presents them (camelCase fields, enums as strings,
  * int64 as numbers). Shared by the server adapters and the client library.
  */
-import type { AuthzReason } from '../policy/decision.js';
-import type { TokenReason } from '../verification/errors.js';
-
-export type WireReason = 'REASON_UNSPECIFIED' | TokenReason | AuthzReason;
+import type { WireReason } from './reasons.js';
 
 export interface WireTimestamp {
   seconds: number;

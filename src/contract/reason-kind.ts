@@ -4,7 +4,7 @@
  * (KEYS_UNAVAILABLE: it cannot fetch signing keys; a new token would not help, so UNAVAILABLE). The Record type
  * makes the list exhaustive: a reason added to the core types fails to compile here until it is placed.
  */
-import type { WireReason } from './messages.js';
+import type { WireReason } from './reasons.js';
 
 export type ReasonKind = 'token' | 'policy' | 'unavailable';
 

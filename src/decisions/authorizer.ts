@@ -8,17 +8,11 @@ import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
 import type { Principal } from '../contract/principal.js';
 import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
-import { authorize } from '../policy/authorize.js';
+import { authorize, publicAllow } from '../policy/authorize.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';
 import type { Decision } from '../policy/decision.js';
-import { DecisionCache, hashToken, keyFor } from './decision-cache.js';
-import type { AuthorizeOutcome, VerifyOutcome } from './outcome.js';
-
-interface CachedDecision {
-  readonly decision: Decision;
-  readonly principal: Principal;
-  readonly expiresAtMs: number;
-}
+import { hashToken, TokenCache } from '../contract/token-cache.js';
+import { authorizeOutcome, type AuthorizeOutcome, type VerifyOutcome } from './outcome.js';
 
 export interface AuthorizerOptions {
   readonly verification: VerificationContext;
@@ -26,7 +20,7 @@ export interface AuthorizerOptions {
   readonly clock: Clock;
   readonly decisionMaxTtlMs: number;
   readonly decisionMaxEntries: number;
-  /** Byte bound of each cache (0 disables caching; absent: no byte bound). */
+  /** Byte bound of the cache (0 disables caching; absent: no byte bound). */
   readonly decisionMaxBytes?: number;
 }
 
@@ -34,9 +28,11 @@ export class Authorizer {
   readonly verification: VerificationContext;
   readonly #clock: Clock;
   readonly #maxTtlMs: number;
-  readonly #cache: DecisionCache<CachedDecision>;
-  /** Verified tokens (by hash): a known token asking about a new action skips signature checks. */
-  readonly #verified: DecisionCache<Principal>;
+  /**
+   * Per token (by hash): its verified principal, so a known token asking about a new action skips signature
+   * checks, and the decisions made for it under the current rules.
+   */
+  readonly #cache: TokenCache<Decision>;
   #policy: CompiledPolicy;
   #keyGeneration = 0;
 
@@ -45,14 +41,12 @@ export class Authorizer {
     this.#policy = options.policy;
     this.#clock = options.clock;
     this.#maxTtlMs = options.decisionMaxTtlMs;
-    const cacheOptions = {
+    this.#cache = new TokenCache({
       maxEntries: options.decisionMaxEntries,
       maxTtlMs: options.decisionMaxTtlMs,
       maxBytes: options.decisionMaxBytes,
       clock: options.clock,
-    };
-    this.#cache = new DecisionCache(cacheOptions);
-    this.#verified = new DecisionCache(cacheOptions);
+    });
   }
 
   get policy(): CompiledPolicy {
@@ -60,29 +54,29 @@ export class Authorizer {
   }
 
   get cachedDecisions(): number {
-    return this.#cache.size;
+    return this.#cache.size.decisions;
   }
 
   /** Swaps the rules in one step and forgets every cached decision made under the old ones. */
   setPolicy(policy: CompiledPolicy): void {
     this.#policy = policy;
-    this.#cache.clear();
+    this.#cache.clearAnswers();
   }
 
   /** Who the token speaks for. A token verified before (and not yet expired) is served from the cache. */
   async verify(token: string): Promise<VerifyOutcome> {
     const bare = stripBearer(token);
     this.#forgetIfKeysRemoved();
-    return this.#verify(token, bare ? hashToken(bare) : '');
+    return this.#verify(token, bare ? hashToken(bare) : '', bare.length);
   }
 
   /** The callers have already dropped what a removed key invalidated (#forgetIfKeysRemoved). */
-  async #verify(token: string, tokenHash: string): Promise<VerifyOutcome> {
-    const hit = tokenHash ? this.#verified.getByKey(tokenHash) : undefined;
+  async #verify(token: string, tokenHash: string, tokenLength: number): Promise<VerifyOutcome> {
+    const hit = tokenHash ? this.#cache.verified(tokenHash) : undefined;
     if (hit) return { valid: true, principal: hit, cached: true };
     try {
-      const principal = await verifyToken(this.verification, token);
-      if (tokenHash) this.#verified.setByKey(tokenHash, principal, principal.expiresAt * 1000, principalBytes(token));
+      const verified = await verifyToken(this.verification, token);
+      const principal = tokenHash ? this.#cache.setVerified(tokenHash, verified, tokenLength) : verified;
       return { valid: true, principal, cached: false };
     } catch (err) {
       if (isTokenError(err)) {
@@ -109,41 +103,23 @@ export class Authorizer {
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
       // A public rule needs no token; check it before anything is verified.
-      const first = policy.rules[policy.index.firstMatch(action)];
-      if (first?.public) {
-        results[i] = {
-          allowed: true,
-          principal: undefined,
-          issuerId: '',
-          reason: undefined,
-          message: '',
-          rule: first.id,
-          cacheForMs: this.#maxTtlMs,
-          cached: false,
-        };
+      const open = publicAllow(policy, action);
+      if (open) {
+        results[i] = authorizeOutcome(open, undefined, this.#maxTtlMs, false);
         continue;
       }
-      const hit = bare ? this.#cache.getByKey(keyFor(tokenHash, action)) : undefined;
-      if (hit) results[i] = this.#fromDecision(hit.decision, hit.principal, hit.expiresAtMs, true);
+      const hit = bare ? this.#cache.get(tokenHash, action) : undefined;
+      // Every cached decision was made for a verified principal (token refusals are not cached).
+      if (hit?.principal) results[i] = this.#fromDecision(hit.value, hit.principal, hit.expiresAtMs, true);
       else pending = true;
     }
     if (!pending) return results as AuthorizeOutcome[];
 
-    const verified = await this.#verify(token, tokenHash);
+    const verified = await this.#verify(token, tokenHash, bare.length);
     for (let i = 0; i < actions.length; i++) {
       if (results[i]) continue;
       if (!verified.valid) {
-        results[i] = {
-          allowed: false,
-          principal: undefined,
-          issuerId: verified.issuerId ?? '',
-          reason: verified.reason,
-          message: verified.message,
-          rule: '',
-          cacheForMs: 0,
-          cached: false,
-          ...(verified.detail ? { detail: verified.detail } : {}),
-        };
+        results[i] = authorizeOutcome(verified, undefined, 0, false);
         continue;
       }
       const action = actions[i]!;
@@ -151,15 +127,7 @@ export class Authorizer {
       const decision = authorize(policy, principal, action);
       const expiresAtMs = Math.min(principal.expiresAt * 1000, this.#clock() + this.#maxTtlMs);
       // A reload between verification and here must not let an old-policy decision into the new cache.
-      if (policy === this.#policy) {
-        // The principal is shared with the verified-token cache; counted in both, to err on the safe side.
-        this.#cache.setByKey(
-          keyFor(tokenHash, action),
-          { decision, principal, expiresAtMs },
-          expiresAtMs,
-          principalBytes(token) + 2 * action.length,
-        );
-      }
+      if (bare && policy === this.#policy) this.#cache.set(tokenHash, action, decision, principal, expiresAtMs, bare.length);
       results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
     }
     return results as AuthorizeOutcome[];
@@ -171,32 +139,9 @@ export class Authorizer {
     if (generation === this.#keyGeneration) return;
     this.#keyGeneration = generation;
     this.#cache.clear();
-    this.#verified.clear();
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
-    const cacheForMs = Math.max(0, expiresAtMs - this.#clock());
-    if (decision.allowed) {
-      return {
-        allowed: true,
-        principal,
-        issuerId: principal.issuerId,
-        reason: undefined,
-        message: '',
-        rule: decision.rule,
-        cacheForMs,
-        cached,
-      };
-    }
-    const { reason, message, rule } = decision;
-    return { allowed: false, principal, issuerId: principal.issuerId, reason, message, rule, cacheForMs, cached };
+    return authorizeOutcome(decision, principal, Math.max(0, expiresAtMs - this.#clock()), cached);
   }
-}
-
-/**
- * What caching a verified token costs in memory, estimated from the token: its claims decoded into objects and
- * their wire form (a Struct) take about twice the token's length (measured: ~2.3× with 150 groups).
- */
-function principalBytes(token: string): number {
-  return 2 * token.length + 512;
 }

@@ -9,13 +9,23 @@
  */
 import type { Principal } from '../contract/principal.js';
 import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
-import { deny, type AuthzReason, type Decision } from './decision.js';
+import type { AuthzReason } from '../contract/reasons.js';
+import { deny, type Allowed, type Decision } from './decision.js';
 
 /** Decides whether `principal` may perform `action`. `principal` is undefined when no token came. */
 export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string): Decision {
   const rule = policy.rules[policy.index.firstMatch(action)];
   if (!rule) return deny('NO_MATCHING_RULE', `no rule allows ${action}`);
   return evaluateRule(policy, rule, principal);
+}
+
+/**
+ * The allow of the rule that decides `action` when that rule is public (it needs no token, so callers answer
+ * before verifying anything), else undefined. The one place that decides whether a call needs a token.
+ */
+export function publicAllow(policy: CompiledPolicy, action: string): Allowed | undefined {
+  const rule = policy.rules[policy.index.firstMatch(action)];
+  return rule?.public ? rule.allowed : undefined;
 }
 
 /** One step of {@link explain}: a rule, whether its patterns matched, and why. */

@@ -4,6 +4,7 @@
  * names become object ids. Every mistake is collected, so one reload reports all of them at once.
  */
 import type { RuleConfig } from '../config/schema.js';
+import { GUID } from '../contract/guid.js';
 import { ActionIndex, compilePattern, covers, PatternError, type ActionPattern } from './action-pattern.js';
 import { allow, type Allowed } from './decision.js';
 
@@ -47,7 +48,6 @@ export class PolicyError extends Error {
   }
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUIREMENT_KEYS = ['issuers', 'any_roles', 'all_roles', 'any_scopes', 'all_scopes', 'any_groups', 'all_groups'] as const;
 
 /**

@@ -3,20 +3,7 @@
  * never on `message`; the message says what was missing and is safe to show the caller (it never
  * contains the token).
  */
-
-/** Why a call was refused by the rules. Mirrors the authorization half of `gatehouse.v1.Reason`. */
-export const AuthzReasons = [
-  'NO_MATCHING_RULE',
-  'MISSING_ROLE',
-  'MISSING_SCOPE',
-  'MISSING_GROUP',
-  'GROUPS_OVERAGE',
-  'APP_ONLY_REQUIRED',
-  'DELEGATED_REQUIRED',
-  'ISSUER_NOT_ALLOWED_FOR_ACTION',
-] as const;
-
-export type AuthzReason = (typeof AuthzReasons)[number];
+import type { AuthzReason } from '../contract/reasons.js';
 
 /** The rule `rule` allowed the call; `public` when it needed no token at all. */
 export interface Allowed {

@@ -15,10 +15,11 @@ import type { Authorizer } from '../decisions/authorizer.js';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
 import { requestIdFrom } from '../contract/request-id.js';
+import { durationFromMs } from '../contract/wire-duration.js';
+import { toWirePrincipal } from '../contract/wire-principal.js';
 import { RequestError, toServiceError } from './to-status.js';
 import { MAX_ACTION_LENGTH, MAX_BATCH_ACTIONS, refuseAttributes } from './request-limits.js';
 import { refusalOf } from './tolerant-service.js';
-import { toWirePrincipal } from './wire-principal.js';
 
 export interface AuthServiceDeps {
   /** Read per call, so a reload can swap it. */
@@ -95,13 +96,11 @@ function checkAction(action: string): void {
 }
 
 function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
-  const ms = Math.max(0, Math.round(outcome.cacheForMs));
-  const cacheFor = { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
   return {
     allowed: outcome.allowed,
     principal: outcome.principal ? toWirePrincipal(outcome.principal) : null,
-    denial: outcome.allowed ? null : { reason: outcome.reason ?? 'REASON_UNSPECIFIED', message: outcome.message },
+    denial: outcome.allowed ? null : { reason: outcome.reason, message: outcome.message },
     rule: outcome.rule,
-    cacheFor,
+    cacheFor: durationFromMs(outcome.cacheForMs),
   };
 }

@@ -38,11 +38,11 @@ export class AuditLog {
         action: entry.action,
         allowed: outcome.allowed,
         decision: outcome.allowed ? 'allow' : 'deny',
-        reason: outcome.reason ?? '',
+        reason: outcome.allowed ? '' : outcome.reason,
         rule: outcome.rule,
         cached: outcome.cached,
         latency_ms: Math.round(entry.latencySeconds * 1e6) / 1e3,
-        ...(outcome.detail ? { detail: outcome.detail } : {}),
+        ...(!outcome.allowed && outcome.detail ? { detail: outcome.detail } : {}),
       },
       'decision',
     );

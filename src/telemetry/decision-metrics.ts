@@ -36,7 +36,7 @@ export function decisionMetrics(metrics: GatehouseMetrics, options: DecisionMetr
       const issuer = issuerLabel(outcome.issuerId || undefined);
       const decision = outcome.allowed ? 'allow' : 'deny';
       decisions.decisions.inc(withTenant({ issuer, rule: outcome.rule, decision }, outcome));
-      if (!outcome.allowed) decisions.denials.inc(withTenant({ issuer, reason: outcome.reason ?? 'REASON_UNSPECIFIED' }, outcome));
+      if (!outcome.allowed) decisions.denials.inc(withTenant({ issuer, reason: outcome.reason }, outcome));
       const cache = outcome.cached ? 'hit' : 'miss';
       decisions.authorizeDuration.observe({ cache }, seconds);
       if (consultedDecisionCache(outcome)) cacheLookups.inc({ cache: 'decision', result: cache });

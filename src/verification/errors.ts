@@ -1,28 +1,9 @@
 /**
  * Coded verification errors. Every way a token can be refused has one stable code and one Reason;
  * tests and callers switch on `code`/`reason`, never on message text. Messages are safe to show a
- * caller: they explain what to fix and never contain the token.
+ * caller: they explain what to fix and never contain the token. The reasons themselves are listed in contract/.
  */
-
-/** Why a token or a call was refused. Mirrors `gatehouse.v1.Reason` in the proto, name for name. */
-export const Reasons = [
-  'TOKEN_MISSING',
-  'TOKEN_MALFORMED',
-  'TOKEN_TOO_LARGE',
-  'TOKEN_EXPIRED',
-  'TOKEN_NOT_YET_VALID',
-  'SIGNATURE_INVALID',
-  'KEY_NOT_FOUND',
-  'ALGORITHM_NOT_ALLOWED',
-  'ISSUER_NOT_TRUSTED',
-  'AUDIENCE_MISMATCH',
-  'TENANT_NOT_ALLOWED',
-  'TOKEN_NOT_FOR_THIS_API',
-  'CLAIMS_INVALID',
-  'KEYS_UNAVAILABLE',
-] as const;
-
-export type TokenReason = (typeof Reasons)[number];
+import type { TokenReason } from '../contract/reasons.js';
 
 /** A token was refused. `reason` is the stable code; `message` is safe for the caller. */
 export class TokenError extends Error {

@@ -33,8 +33,6 @@ const allowed = (p: Principal, cached = false): AuthorizeOutcome => ({
   allowed: true,
   principal: p,
   issuerId: p.issuerId,
-  reason: undefined,
-  message: '',
   rule: 'orders-read',
   cacheForMs: 1000,
   cached,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { TokenError, type TokenReason } from '../../src/verification/errors.js';
+import type { TokenReason } from '../../src/contract/reasons.js';
+import { TokenError } from '../../src/verification/errors.js';
 
 /** What a verification came to: `VALID`, or the TokenError's reason. Any other rejection fails the test. */
 export async function reasonOf(promise: Promise<unknown>): Promise<TokenReason | 'VALID'> {

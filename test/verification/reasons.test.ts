@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
-import { Reasons, type TokenReason } from '../../src/verification/errors.js';
+import { TokenReasons as Reasons, type TokenReason } from '../../src/contract/reasons.js';
 import { createVerificationContext } from '../../src/verification/verifier.js';
 import { verifyToken, type VerificationContext } from '../../src/verification/verify-token.js';
 import { b64, LOOPBACK_AUDIENCE, startLoopbackIssuer, type LoopbackIssuer } from './loopback-issuer.js';

@@ -4,6 +4,7 @@
  * flight). If a refresh fails while the old token is still good, the old one is used. The client proves who it
  * is with a secret (inline or a file re-read when it changes) or a certificate (`private_key_jwt`).
  */
+import { isSecureUrl } from '../../contract/secure-url.js';
 import { GatehouseClientError, optionsError } from '../errors.js';
 import { clientAssertionSigner, CLIENT_ASSERTION_TYPE, type CertificateCredential } from './client-assertion.js';
 import { isSecretSource, secretReader, type SecretReader, type SecretSource } from './secret-source.js';
@@ -134,9 +135,7 @@ function checkOptions(options: ClientCredentialsOptions): void {
   if (typeof options.tokenEndpoint !== 'string' || !URL.canParse(options.tokenEndpoint)) {
     throw optionsError(where, 'tokenEndpoint must be a URL');
   }
-  const url = new URL(options.tokenEndpoint);
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (!isSecureUrl(options.tokenEndpoint)) {
     throw optionsError(where, `tokenEndpoint must be https (plain http only on loopback): ${options.tokenEndpoint}`);
   }
   if (typeof options.clientId !== 'string' || options.clientId === '') throw optionsError(where, 'clientId is required');

@@ -4,7 +4,8 @@
  * the configured authority so national clouds and local tests work; nothing about them is hard-coded here.
  */
 import type { EntraIssuerConfig } from '../../config/schema.js';
-import { GUID, type KeySource } from './issuer.js';
+import { GUID } from '../../contract/guid.js';
+import type { KeySource } from './issuer.js';
 
 /** The tenant of personal Microsoft accounts (MSA): `consumers` is this tenant, `organizations` excludes it. */
 export const CONSUMER_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';

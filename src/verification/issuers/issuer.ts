@@ -3,7 +3,7 @@
  * an Entra issuer has one per accepted token version (v1 and v2 each have their own discovery document).
  */
 import type { Algorithm } from '../../config/schema.js';
-import { isSecureUrl } from '../../config/secure-url.js';
+import { isSecureUrl } from '../../contract/secure-url.js';
 
 export interface IssuerMetadata {
   /** The `issuer` of the discovery document; for Entra multi-tenant, a `{tenantid}` template. */
@@ -36,7 +36,6 @@ export interface KeySource {
 }
 
 export const TENANT_TEMPLATE = '{tenantid}';
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Parses a discovery document into metadata, checking what OIDC Discovery requires of it. */
 export function metadataFromDiscovery(doc: Record<string, unknown>, source: KeySource): IssuerMetadata {

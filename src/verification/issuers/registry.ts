@@ -5,7 +5,8 @@
  */
 import type { IssuerConfig } from '../../config/schema.js';
 import { entraSources } from './entra.js';
-import { GUID, TENANT_TEMPLATE, type IssuerMetadata, type KeySource } from './issuer.js';
+import { GUID } from '../../contract/guid.js';
+import { TENANT_TEMPLATE, type IssuerMetadata, type KeySource } from './issuer.js';
 import { oidcSource } from './oidc.js';
 
 export class IssuerRegistry {

@@ -1,0 +1,105 @@
+/**
+ * The running engine: the one owner of which Authorizer serves calls now, and of every change to it. A reload
+ * validates (loads and checks the file, or takes a validated config), builds what the change needs, swaps it in
+ * and counts its outcome, once, in one place; reloads run one at a time, in order, so a rules-only reload never
+ * lands on an engine about to be replaced. Transport-free and telemetry-free: the counting and the issuer list go
+ * out through hooks.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { VerifierDeps } from '../verification/verifier.js';
+import type { Authorizer } from './authorizer.js';
+import { compilePolicy, createAuthorizer } from './create-authorizer.js';
+
+export type ReloadOutcome = 'success' | 'failure';
+
+export interface RunningEngineHooks {
+  /** Every reload's outcome, reported here exactly once (a file that does not validate is a failure too). */
+  readonly reloaded: (outcome: ReloadOutcome) => void;
+  /** A reload with new issuers is loading their keys: these ids (old and new) may now be seen. */
+  readonly issuersLoading?: (ids: ReadonlySet<string>) => void;
+  /** These issuers serve now. */
+  readonly issuersServing?: (ids: ReadonlySet<string>) => void;
+}
+
+export class RunningEngine {
+  readonly #deps: VerifierDeps;
+  readonly #hooks: RunningEngineHooks;
+  #current: Authorizer;
+  #running: Config;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** Builds the engine for `config`; its key cache is not started (see {@link authorizer}). */
+  constructor(config: Config, deps: VerifierDeps, hooks: RunningEngineHooks) {
+    this.#deps = deps;
+    this.#hooks = hooks;
+    this.#running = config;
+    this.#current = createAuthorizer(config, deps);
+  }
+
+  /** The engine serving calls now; read it per call, a reload may swap it. */
+  get authorizer(): Authorizer {
+    return this.#current;
+  }
+
+  /** Applies a validated config; on failure the running engine stays and the promise rejects. */
+  reload(next: Config): Promise<Config> {
+    return this.#enqueue(() => next);
+  }
+
+  /** Loads and validates `file`, then applies it; a file that does not validate changes nothing and rejects. */
+  reloadFile(file: string): Promise<Config> {
+    return this.#enqueue(() => loadConfigFile(file));
+  }
+
+  /** Stops the serving engine's key refreshes (shutdown). */
+  stop(): void {
+    this.#current.verification.keyCache.stop();
+  }
+
+  #enqueue(validate: () => Config): Promise<Config> {
+    const run = this.#queue
+      .then(async () => {
+        const next = validate();
+        await this.#apply(next);
+        return next;
+      })
+      .then(
+        (next) => {
+          this.#hooks.reloaded('success');
+          return next;
+        },
+        (err: unknown) => {
+          this.#hooks.reloaded('failure');
+          throw err;
+        },
+      );
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #apply(next: Config): Promise<void> {
+    const running = this.#running;
+    const current = this.#current;
+    if (!isDeepStrictEqual([next.issuers, next.keys], [running.issuers, running.keys])) {
+      // New issuers or key settings: a new key cache, which keeps the last good keys of every unchanged issuer
+      // (a reload during a provider outage must not drop them).
+      const replacement = createAuthorizer(next, this.#deps);
+      replacement.verification.keyCache.adopt(current.verification.keyCache);
+      const nextIds = new Set(next.issuers.map((i) => i.id));
+      this.#hooks.issuersLoading?.(new Set([...running.issuers.map((i) => i.id), ...nextIds]));
+      await replacement.verification.keyCache.start();
+      this.#current = replacement;
+      current.verification.keyCache.stop();
+      this.#hooks.issuersServing?.(nextIds);
+    } else if (!isDeepStrictEqual([next.tokens, next.decisions], [running.tokens, running.decisions])) {
+      // Token checks or decision-cache limits: a new engine over the same key cache.
+      const verification = { ...current.verification, clockSkewMs: next.tokens.clock_skew, maxTokenBytes: next.tokens.max_bytes };
+      this.#current = createAuthorizer(next, this.#deps, verification);
+    } else {
+      current.setPolicy(compilePolicy(next));
+    }
+    this.#running = next;
+  }
+}
