@@ -4,9 +4,9 @@
  * Exit 0 allowed, 1 denied, 2 bad config.
  */
 import type { VerifyOutcome } from '../decisions/outcome.js';
-import type { Allowed } from '../policy/decision.js';
+import type { Decision } from '../policy/decision.js';
 import { createAuthorizer } from '../decisions/create-authorizer.js';
-import { explain, publicAllow, type ExplainStep } from '../policy/authorize.js';
+import { decideWithoutToken, explain, type ExplainStep } from '../policy/authorize.js';
 import { checkConfigFile } from './check-config.js';
 import { EXIT_DENIED, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
 import { fromPrincipal, principalRows, renderProblems, renderRows, type Row } from './render.js';
@@ -45,7 +45,7 @@ export async function explainCommand(options: ExplainCommandOptions): Promise<nu
   if (!verified.valid) console.log('(explaining the rules without a principal)');
   console.log(`\nrules, in order (the first whose pattern matches decides):\n${renderSteps(steps)}\n`);
 
-  const decision = finalDecision(steps, verified, publicAllow(authorizer.policy, options.action));
+  const decision = finalDecision(steps, verified, decideWithoutToken(authorizer.policy, options.action));
   console.log(renderRows([['decision', decision.text]]));
   return decision.allowed ? EXIT_OK : EXIT_DENIED;
 }
@@ -63,9 +63,10 @@ function renderSteps(steps: readonly ExplainStep[]): string {
 function finalDecision(
   steps: readonly ExplainStep[],
   verified: VerifyOutcome,
-  open: Allowed | undefined,
+  early: Decision | undefined,
 ): { allowed: boolean; text: string } {
-  if (open) return { allowed: true, text: `allowed by public rule ${open.rule}` };
+  if (early?.allowed) return { allowed: true, text: `allowed by public rule ${early.rule}` };
+  if (early) return { allowed: false, text: `denied ${early.reason}: ${early.message}` };
   const decided = steps.find((s) => s.decided)?.decided;
   if (!verified.valid) return { allowed: false, text: `denied ${verified.reason} (the token is refused before any rule is evaluated)` };
   if (!decided) return { allowed: false, text: 'denied NO_MATCHING_RULE (no rule matches the action)' };

@@ -32,6 +32,7 @@ const KIND: Readonly<Record<WireReason, ReasonKind>> = {
   APP_ONLY_REQUIRED: 'policy',
   DELEGATED_REQUIRED: 'policy',
   ISSUER_NOT_ALLOWED_FOR_ACTION: 'policy',
+  PATH_NOT_CANONICAL: 'policy',
 };
 
 /** An unknown reason (a newer server) counts as a policy refusal: denied either way. */

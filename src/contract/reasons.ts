@@ -32,6 +32,7 @@ export const AuthzReasons = [
   'APP_ONLY_REQUIRED',
   'DELEGATED_REQUIRED',
   'ISSUER_NOT_ALLOWED_FOR_ACTION',
+  'PATH_NOT_CANONICAL',
 ] as const;
 
 export type TokenReason = (typeof TokenReasons)[number];

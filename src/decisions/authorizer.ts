@@ -8,7 +8,7 @@ import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
 import type { Principal } from '../contract/principal.js';
 import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
-import { authorize, publicAllow } from '../policy/authorize.js';
+import { authorize, decideWithoutToken } from '../policy/authorize.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';
 import type { Decision } from '../policy/decision.js';
 import { hashToken, TokenCache } from '../contract/token-cache.js';
@@ -102,10 +102,10 @@ export class Authorizer {
     let pending = false;
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
-      // A public rule needs no token; check it before anything is verified.
-      const open = publicAllow(policy, action);
-      if (open) {
-        results[i] = authorizeOutcome(open, undefined, this.#maxTtlMs, false);
+      // A public rule needs no token, and a non-canonical HTTP path is refused: both before anything is verified.
+      const early = decideWithoutToken(policy, action);
+      if (early) {
+        results[i] = authorizeOutcome(early, undefined, early.allowed ? this.#maxTtlMs : 0, false);
         continue;
       }
       const hit = bare ? this.#cache.get(tokenHash, action) : undefined;

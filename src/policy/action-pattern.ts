@@ -10,6 +10,8 @@
  *   /orders.v1.Orders/*          every method of the service
  *   /orders.v1.*\/GetOrder        GetOrder in any service whose name starts with `orders.v1.`
  *   orders:*                     custom actions starting with `orders:`
+ *   GET /orders/*                an HTTP request: its method, then its path (any depth; see http-action.ts)
+ *   * /health                    an HTTP request with any method
  *   *                            everything (catch-all)
  *
  * A matched segment is never empty: `/orders.v1.Orders/*` does not match `/orders.v1.Orders/`.
@@ -21,6 +23,8 @@ export interface Segment {
   readonly text: string;
   readonly wildcard: boolean;
 }
+
+import { refuseNonCanonical } from './http-action.js';
 
 /** A compiled action pattern. */
 export interface ActionPattern {
@@ -41,24 +45,62 @@ export class PatternError extends Error {
 const SERVICE_CHARS = /^[A-Za-z0-9_.]*$/;
 const METHOD_CHARS = /^[A-Za-z0-9_]*$/;
 
+// `<METHOD> <path>`: upper-case letters or `*`, one space, then a path.
+const HTTP_PATTERN = /^(\*|[A-Z]+) (\/.*)$/;
+
 /** Compiles `source`, or throws a {@link PatternError} saying what is wrong with it. */
 export function compilePattern(source: string): ActionPattern {
+  const http = HTTP_PATTERN.exec(source);
+  if (http) return compileHttpPattern(source, http[1]!, http[2]!);
   const segments = parseSegments(source);
   if (source === '*') return { source, kind: 'any', segments, matches: () => true };
   if (!segments.some((s) => s.wildcard)) return { source, kind: 'exact', segments, matches: (a) => a === source };
   return { source, kind: 'wildcard', segments, matches: wildcardMatcher(source, segments) };
 }
 
-function parseSegments(source: string): Segment[] {
-  if (source === '') invalid(source, 'empty pattern');
-  if (/\s/.test(source)) invalid(source, 'contains whitespace, which no action does');
-  if (source.includes('**')) invalid(source, '"**" is not supported: "*" already matches a whole segment and never crosses "/"');
-  const segments = source.split('/').map((part): Segment => {
+/**
+ * An HTTP pattern's segments are its method (`*`: any) followed by its path's `/`-separated segments, so that
+ * {@link covers} compares HTTP patterns like any other; an HTTP pattern never covers, nor is covered by, another kind.
+ */
+function compileHttpPattern(source: string, method: string, path: string): ActionPattern {
+  const pathSegments = splitSegments(source, path);
+  // What the pattern can match must be canonical, or the rule could never decide (the engine refuses the rest).
+  const sample = path.replace(/\*/g, 'x');
+  if (path.includes('%')) invalid(source, 'write the path decoded: a pattern holds no "%"');
+  const why = refuseNonCanonical(`GET ${sample}`);
+  if (why) invalid(source, `can never match: ${why.replace('the request path', 'the path')}`);
+  const segments = [{ text: method === '*' ? '' : method, wildcard: method === '*' }, ...pathSegments];
+  if (!segments.some((s) => s.wildcard)) return { source, kind: 'exact', segments, matches: (a) => a === source };
+  return {
+    source,
+    kind: 'wildcard',
+    segments,
+    matches: (action) => {
+      const space = action.indexOf(' ');
+      if (space === -1) return false;
+      if (method !== '*' ? space !== method.length || !action.startsWith(method) : space === 0) return false;
+      return matchSegments(pathSegments, action, space + 1);
+    },
+  };
+}
+
+function splitSegments(source: string, text: string): Segment[] {
+  if (/\s/.test(text)) invalid(source, 'contains whitespace, which no action does');
+  if (text.includes('**')) invalid(source, '"**" is not supported: "*" already matches a whole segment and never crosses "/"');
+  return text.split('/').map((part): Segment => {
     const star = part.indexOf('*');
     if (star === -1) return { text: part, wildcard: false };
     if (star !== part.length - 1) invalid(source, '"*" may only end a segment ("Get*"), not sit inside one ("Get*Order")');
     return { text: part.slice(0, -1), wildcard: true };
   });
+}
+
+function parseSegments(source: string): Segment[] {
+  if (source === '') invalid(source, 'empty pattern');
+  if (/\s/.test(source)) {
+    invalid(source, 'contains whitespace, which no action does (an HTTP request is "<METHOD> <path>": "GET /orders/*")');
+  }
+  const segments = splitSegments(source, source);
   if (!source.startsWith('/')) {
     // A custom action never holds "/"; "orders.v1.Orders/Get" is a gRPC method missing its leading "/".
     if (segments.length > 1) invalid(source, `custom actions contain no "/"; a gRPC method pattern starts with "/" (/${source})`);
@@ -97,9 +139,9 @@ function wildcardMatcher(source: string, segments: readonly Segment[]): (action:
   return (a) => matchSegments(segments, a);
 }
 
-/** Walks the action segment by segment without allocating. */
-function matchSegments(segments: readonly Segment[], action: string): boolean {
-  let start = 0;
+/** Walks the action (from `from`) segment by segment without allocating. */
+function matchSegments(segments: readonly Segment[], action: string, from = 0): boolean {
+  let start = from;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] as Segment;
     const slash = action.indexOf('/', start);
@@ -119,6 +161,7 @@ function matchSegments(segments: readonly Segment[], action: string): boolean {
 export function covers(outer: ActionPattern, inner: ActionPattern): boolean {
   if (outer.kind === 'any') return true;
   if (inner.kind === 'any' || outer.segments.length !== inner.segments.length) return false;
+  if (HTTP_PATTERN.test(outer.source) !== HTTP_PATTERN.test(inner.source)) return false;
   return outer.segments.every((o, i) => {
     const n = inner.segments[i] as Segment;
     if (!o.wildcard) return !n.wildcard && n.text === o.text;

@@ -10,10 +10,13 @@
 import type { Principal } from '../contract/principal.js';
 import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
 import type { AuthzReason } from '../contract/reasons.js';
-import { deny, type Allowed, type Decision } from './decision.js';
+import { deny, type Allowed, type Decision, type Denied } from './decision.js';
+import { isHttpAction, refuseNonCanonical } from './http-action.js';
 
 /** Decides whether `principal` may perform `action`. `principal` is undefined when no token came. */
 export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string): Decision {
+  const refused = refuseAction(action);
+  if (refused) return refused;
   const rule = policy.rules[policy.index.firstMatch(action)];
   if (!rule) return deny('NO_MATCHING_RULE', `no rule allows ${action}`);
   return evaluateRule(policy, rule, principal);
@@ -26,6 +29,21 @@ export function authorize(policy: CompiledPolicy, principal: Principal | undefin
 export function publicAllow(policy: CompiledPolicy, action: string): Allowed | undefined {
   const rule = policy.rules[policy.index.firstMatch(action)];
   return rule?.public ? rule.allowed : undefined;
+}
+
+/**
+ * The refusal of an action no rule may ever see: an HTTP request whose path is not canonical (it is refused, never
+ * matched, so `/orders/..%2fadmin` cannot reach a rule for `/orders/*`). Undefined for every other action.
+ */
+export function refuseAction(action: string): Denied | undefined {
+  if (!isHttpAction(action)) return undefined;
+  const why = refuseNonCanonical(action);
+  return why ? deny('PATH_NOT_CANONICAL', `${why}; such a request is refused, never matched against the rules`) : undefined;
+}
+
+/** What is decided before any token is looked at: a refused action ({@link refuseAction}), or a public rule's allow. */
+export function decideWithoutToken(policy: CompiledPolicy, action: string): Decision | undefined {
+  return refuseAction(action) ?? publicAllow(policy, action);
 }
 
 /** One step of {@link explain}: a rule, whether its patterns matched, and why. */
