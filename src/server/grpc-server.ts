@@ -19,6 +19,11 @@ import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { tolerantService } from './tolerant-service.js';
 
+/** Streams in flight per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the peer's stack. */
+export const MAX_CONCURRENT_STREAMS = 100;
+/** Node's HTTP/2 session memory bound, in megabytes, per connection (grpc-js lifts it to unlimited by default). */
+const MAX_SESSION_MEMORY_MB = 20;
+
 export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'> {
   readonly address: string;
   /** server.max_message_bytes: larger requests are refused, undecoded, with INVALID_ARGUMENT. */
@@ -54,6 +59,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     // refused with INVALID_ARGUMENT and a message naming the limit; past it, grpc-js stops at the length prefix
     // and answers RESOURCE_EXHAUSTED without buffering the rest (it must never hold megabytes per stream).
     'grpc.max_receive_message_length': 2 * options.maxMessageBytes,
+    // What one connection may hold: streams that never finish their message each keep up to the ceiling above in
+    // Buffers outside V8's heap, so without these a few connections with thousands of streams each exhaust memory.
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
     interceptors: options.interceptors ?? [],
   });
   server.addService(service, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));

@@ -17,61 +17,73 @@ export const MAX_ATTRIBUTE_KEY_BYTES = 256;
 /** Bytes (UTF-8) of one attribute's value. */
 export const MAX_ATTRIBUTE_VALUE_BYTES = 4096;
 
-/** Fields a request may repeat, per method: field number → [name, most occurrences]. */
-type RepeatedLimits = Readonly<Record<number, readonly [name: string, max: number]>>;
+/** The fields a request may hold, per method: field number → [name, most occurrences]. Each is length-delimited. */
+type FieldLimits = Readonly<Record<number, readonly [name: string, max: number]>>;
 
 const ATTRIBUTES_FIELD = 3;
-const REPEATED: Readonly<Record<string, RepeatedLimits>> = {
-  Verify: {},
-  Authorize: { [ATTRIBUTES_FIELD]: ['attributes', MAX_ATTRIBUTES] },
-  AuthorizeBatch: { 2: ['actions', MAX_BATCH_ACTIONS], [ATTRIBUTES_FIELD]: ['attributes', MAX_ATTRIBUTES] },
-};
+const LENGTH_DELIMITED = 2;
 /** Room for a scalar field sent more than once (legal protobuf: the last one wins), never for thousands. */
 const SCALAR_SLACK = 8;
+const FIELDS: Readonly<Record<string, FieldLimits>> = {
+  Verify: { 1: ['token', SCALAR_SLACK] },
+  Authorize: { 1: ['token', SCALAR_SLACK], 2: ['action', SCALAR_SLACK], [ATTRIBUTES_FIELD]: ['attributes', MAX_ATTRIBUTES] },
+  AuthorizeBatch: {
+    1: ['token', SCALAR_SLACK],
+    2: ['actions', MAX_BATCH_ACTIONS],
+    [ATTRIBUTES_FIELD]: ['attributes', MAX_ATTRIBUTES],
+  },
+};
+/** Unknown fields (a newer client's) are skipped, up to this many. */
+const MAX_UNKNOWN_FIELDS = SCALAR_SLACK;
 /** The most bytes a map entry can take: its key and value at their limits, plus tags and lengths. */
 const MAX_ATTRIBUTE_ENTRY_BYTES = MAX_ATTRIBUTE_KEY_BYTES + MAX_ATTRIBUTE_VALUE_BYTES + 16;
 
+/** The refusal of bytes that are no valid request of their method (the message is the caller's to give). */
+export const UNDECODABLE = Symbol('undecodable');
+
 /**
- * Why the encoded request `bytes` of `method` must not be decoded, or undefined when it may be. `maxBytes` is
- * server.max_message_bytes. Bytes that are not protobuf at all are left to the decoder, which refuses them.
+ * Why the encoded request `bytes` of `method` must not be decoded: a message safe for the caller, or
+ * {@link UNDECODABLE} when the bytes are no valid request at all; undefined when they may be decoded. `maxBytes` is
+ * server.max_message_bytes. The walk is strict where the decoder is lenient (protobufjs reads a known field whatever
+ * its wire type says), so the two can never disagree about where a field ends.
  */
-export function refuseBeforeDecode(method: string, bytes: Uint8Array, maxBytes: number): string | undefined {
+export function refuseBeforeDecode(method: string, bytes: Uint8Array, maxBytes: number): string | typeof UNDECODABLE | undefined {
   if (bytes.length > maxBytes) {
     return `the request is ${bytes.length} bytes, over the limit of ${maxBytes} (server.max_message_bytes)`;
   }
-  const repeated = REPEATED[method] ?? {};
+  const fields = FIELDS[method];
+  if (!fields) return UNDECODABLE;
   const counts = new Map<number, number>();
-  let fields = 0;
-  let maxFields = SCALAR_SLACK;
-  for (const [, max] of Object.values(repeated)) maxFields += max;
+  let unknown = 0;
   const reader = protobuf.Reader.create(bytes);
   try {
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
       const field = tag >>> 3;
-      const limit = repeated[field];
-      if (limit) {
-        const count = (counts.get(field) ?? 0) + 1;
-        if (count > limit[1]) return `the request has more than ${limit[1]} ${limit[0]}`;
-        counts.set(field, count);
-      }
-      if (++fields > maxFields) return `the request repeats its fields more than ${maxFields} times`;
-      if (field === ATTRIBUTES_FIELD && limit && (tag & 7) === 2) {
-        const length = reader.uint32();
-        if (length > MAX_ATTRIBUTE_ENTRY_BYTES) return attributeTooLarge();
-        reader.skip(length);
-      } else {
+      const limit = fields[field];
+      if (!limit) {
+        if (++unknown > MAX_UNKNOWN_FIELDS) return `the request holds more than ${MAX_UNKNOWN_FIELDS} unknown fields`;
         reader.skipType(tag & 7);
+        continue;
       }
+      if ((tag & 7) !== LENGTH_DELIMITED) return UNDECODABLE;
+      const count = (counts.get(field) ?? 0) + 1;
+      if (count > limit[1]) return `the request has more than ${limit[1]} ${limit[0]}`;
+      counts.set(field, count);
+      const length = reader.uint32();
+      if (field === ATTRIBUTES_FIELD && length > MAX_ATTRIBUTE_ENTRY_BYTES) return attributeTooLarge();
+      reader.skip(length);
     }
   } catch {
-    // Not protobuf: the decoder refuses it with the message every undecodable request gets.
+    return UNDECODABLE;
   }
   return undefined;
 }
 
-/** Why these decoded attributes are refused, or undefined: each name and value within its byte limit. */
+/** Why these decoded attributes are refused, or undefined: few enough, each name and value within its byte limit. */
 export function refuseAttributes(attributes: Readonly<Record<string, string>>): string | undefined {
+  // Counted on the bytes already; counted again here, so that no decoder quirk can widen the bound.
+  if (Object.keys(attributes).length > MAX_ATTRIBUTES) return `the request has more than ${MAX_ATTRIBUTES} attributes`;
   for (const [key, value] of Object.entries(attributes)) {
     if (Buffer.byteLength(key, 'utf8') > MAX_ATTRIBUTE_KEY_BYTES || Buffer.byteLength(value, 'utf8') > MAX_ATTRIBUTE_VALUE_BYTES) {
       return attributeTooLarge();

@@ -7,7 +7,7 @@
  * The handlers answer a refusal with INVALID_ARGUMENT and its message.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { refuseBeforeDecode } from './request-limits.js';
+import { refuseBeforeDecode, UNDECODABLE } from './request-limits.js';
 
 /** What a request refused before decoding becomes; `message` is safe for the caller. */
 export class RefusedRequest {
@@ -28,6 +28,7 @@ export function tolerantService(service: ServiceDefinition, maxMessageBytes: num
       ...method,
       requestDeserialize: (bytes: Buffer) => {
         const refusal = refuseBeforeDecode(name, bytes, maxMessageBytes);
+        if (refusal === UNDECODABLE) return undecodable;
         if (refusal) return new RefusedRequest(refusal);
         try {
           return decode(bytes);

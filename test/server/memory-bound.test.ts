@@ -3,41 +3,23 @@
 // NODE_OPTIONS, several times what the caches hold. The process's RSS, read from /proc, stays under the
 // Deployment's memory limit with room to spare, and flat once the caches are full.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import { CliProcess, tempDir } from '../cli/cli-process.js';
 import { AuthTestClient } from '../helpers/gatehouse.js';
+import { rssMiB, shippedContainer } from '../helpers/process-memory.js';
 import { LOOPBACK_AUDIENCE, startLoopbackIssuer, type LoopbackIssuer } from '../verification/loopback-issuer.js';
 
 const TOKENS = 40_000;
 const IN_FLIGHT = 32;
 const ACTION = '/orders.v1.Orders/GetOrder';
 
-interface Container {
-  env?: { name: string; value: string }[];
-  resources: { limits: { memory: string } };
-}
-
-/** The gatehouse container of the shipped Deployment. */
-function shippedContainer(): Container {
-  const text = readFileSync(new URL('../../deploy/kubernetes/deployment.yaml', import.meta.url), 'utf8');
-  const deployment = parseAllDocuments(text)
-    .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: { containers: Container[] } } } })
-    .find((doc) => doc.kind === 'Deployment')!;
-  return deployment.spec.template.spec.containers[0]!;
-}
-
-const mebibytes = (quantity: string) => Number(/^(\d+)Mi$/.exec(quantity)![1]);
-const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const guid = (i: number, j: number) =>
   `${(i * 131 + j).toString(16).padStart(8, '0').slice(-8)}-0000-4000-8000-${j.toString(16).padStart(12, '0')}`;
 
 describe('memory under user churn', () => {
-  const container = shippedContainer();
-  const limitMiB = mebibytes(container.resources.limits.memory);
-  const nodeOptions = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  const { limitMiB, nodeOptions } = shippedContainer();
   let issuer: LoopbackIssuer;
   let server: CliProcess;
   let client: AuthTestClient;
