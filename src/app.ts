@@ -84,9 +84,9 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   );
 
   const hooks: DecisionHooks = {
-    onAuthorize(action, outcome, seconds, requestId, via) {
-      audit.record({ requestId, action, outcome, latencySeconds: seconds, via });
-      recorder.onAuthorize(action, outcome, seconds, requestId, via);
+    onAuthorize(action, outcome, seconds, requestId, door) {
+      audit.record({ requestId, action, outcome, latencySeconds: seconds, door });
+      recorder.onAuthorize(action, outcome, seconds, requestId, door);
     },
     onVerify(outcome, seconds, cached, requestId) {
       recorder.onVerify(outcome, seconds, cached, requestId);

@@ -4,14 +4,15 @@
  */
 import type { Logger } from 'pino';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
+import type { Door } from '../server/telemetry-hooks.js';
 
 export interface AuditEntry {
   readonly requestId: string;
   readonly action: string;
   readonly outcome: AuthorizeOutcome;
   readonly latencySeconds: number;
-  /** The front door that asked: grpc, envoy, nginx. */
-  readonly via: string;
+  /** The front door that asked. */
+  readonly door: Door;
 }
 
 export class AuditLog {
@@ -29,7 +30,7 @@ export class AuditLog {
     this.#logger.info(
       {
         request_id: entry.requestId,
-        via: entry.via,
+        door: entry.door,
         issuer: outcome.issuerId,
         tenant: principal?.tenantId ?? '',
         subject: principal?.subject ?? '',

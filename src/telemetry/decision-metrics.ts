@@ -4,7 +4,7 @@
  * "unknown"), a rule id, a reason, a cache result. Never the subject, the token, its kid or the action.
  */
 import type { AuthorizeOutcome, VerifyOutcome } from '../decisions/outcome.js';
-import type { DecisionHooks } from '../server/telemetry-hooks.js';
+import type { DecisionHooks, Door } from '../server/telemetry-hooks.js';
 import type { VerificationObserver } from '../verification/observer.js';
 import type { GatehouseMetrics } from './metrics.js';
 
@@ -32,13 +32,13 @@ export function decisionMetrics(metrics: GatehouseMetrics, options: DecisionMetr
   const heldIssuers = new Set<string>();
 
   return {
-    onAuthorize(_action: string, outcome: AuthorizeOutcome, seconds: number) {
+    onAuthorize(_action: string, outcome: AuthorizeOutcome, seconds: number, _requestId: string, door: Door) {
       const issuer = issuerLabel(outcome.issuerId || undefined);
       const decision = outcome.allowed ? 'allow' : 'deny';
-      decisions.decisions.inc(withTenant({ issuer, rule: outcome.rule, decision }, outcome));
-      if (!outcome.allowed) decisions.denials.inc(withTenant({ issuer, reason: outcome.reason }, outcome));
+      decisions.decisions.inc(withTenant({ issuer, rule: outcome.rule, decision, door }, outcome));
+      if (!outcome.allowed) decisions.denials.inc(withTenant({ issuer, reason: outcome.reason, door }, outcome));
       const cache = outcome.cached ? 'hit' : 'miss';
-      decisions.authorizeDuration.observe({ cache }, seconds);
+      decisions.authorizeDuration.observe({ cache, door }, seconds);
       if (consultedDecisionCache(outcome)) cacheLookups.inc({ cache: 'decision', result: cache });
     },
 

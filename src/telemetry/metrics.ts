@@ -73,20 +73,20 @@ export function createMetrics(options: MetricsOptions) {
   const decisions = {
     decisions: new Counter({
       name: 'gatehouse_decisions_total',
-      help: 'Authorization decisions, by issuer, deciding rule and decision (allow or deny).',
-      labelNames: ['issuer', 'rule', 'decision', ...tenant],
+      help: 'Authorization decisions, by issuer, deciding rule, decision (allow or deny) and front door (grpc, envoy, http).',
+      labelNames: ['issuer', 'rule', 'decision', 'door', ...tenant],
       registers: register,
     }),
     denials: new Counter({
       name: 'gatehouse_denials_total',
-      help: 'Denied authorizations, by issuer ("unknown" when the token named none) and reason.',
-      labelNames: ['issuer', 'reason', ...tenant],
+      help: 'Denied authorizations, by issuer ("unknown" when the token named none), reason and front door.',
+      labelNames: ['issuer', 'reason', 'door', ...tenant],
       registers: register,
     }),
     authorizeDuration: new Histogram({
       name: 'gatehouse_authorize_duration_seconds',
-      help: 'Time to decide one Authorize call, by decision cache result (hit or miss).',
-      labelNames: ['cache'] as const,
+      help: 'Time to decide one authorization, by decision cache result (hit or miss) and front door.',
+      labelNames: ['cache', 'door'] as const,
       buckets: DECISION_BUCKETS,
       registers: register,
     }),

@@ -33,7 +33,7 @@ describe('make demo', () => {
     assert.match(scene(3), /UNAUTHENTICATED \(gatehouse-reason TOKEN_EXPIRED\)/);
     assert.match(scene(4), /UNAVAILABLE \(gatehouse-reason GATEHOUSE_UNAVAILABLE\)/);
     assert.match(scene(6), /allowed:/);
-    assert.match(out, /gatehouse_denials_total\{issuer="dev",reason="MISSING_ROLE"\} 1/);
+    assert.match(out, /gatehouse_denials_total\{issuer="dev",reason="MISSING_ROLE",door="grpc"\} 1/);
     assert.match(out, /gatehouse_client_fail_closed_total\{side="server"\} [1-9]/);
   });
 });

@@ -66,6 +66,7 @@ export class LogLines {
 export interface AuditLine {
   name: 'audit';
   request_id: string;
+  door: 'grpc' | 'envoy' | 'http';
   issuer: string;
   tenant: string;
   subject: string;

@@ -12,6 +12,7 @@ const ENTRA_AUD = 'api://orders';
 const GET = '/orders.v1.Orders/GetOrder';
 const FIELDS = [
   'request_id',
+  'door',
   'issuer',
   'tenant',
   'subject',
@@ -74,6 +75,7 @@ describe('audit log', () => {
     await gh.client.authorize(token, GET, { requestId: 'audit-allow-1' });
     assert.deepEqual(pick(auditOf('audit-allow-1')), {
       request_id: 'audit-allow-1',
+      door: 'grpc',
       issuer: 'partner',
       tenant: '',
       subject: 'reader',
@@ -94,6 +96,7 @@ describe('audit log', () => {
     await gh.client.authorize(`Bearer ${token}`, GET, { requestId: 'audit-deny' });
     assert.deepEqual(pick(auditOf('audit-deny')), {
       request_id: 'audit-deny',
+      door: 'grpc',
       issuer: 'contoso',
       tenant: TENANT,
       subject: DEFAULT_OBJECT_ID,
@@ -188,6 +191,6 @@ describe('audit log', () => {
 
 /** The audit fields compared exactly (latency varies). */
 function pick(line: AuditLine): Omit<AuditLine, 'name' | 'latency_ms'> {
-  const { request_id, issuer, tenant, subject, object_id, client_id, action, allowed, reason, rule, cached } = line;
-  return { request_id, issuer, tenant, subject, object_id, client_id, action, allowed, reason, rule, cached };
+  const { request_id, door, issuer, tenant, subject, object_id, client_id, action, allowed, reason, rule, cached } = line;
+  return { request_id, door, issuer, tenant, subject, object_id, client_id, action, allowed, reason, rule, cached };
 }

@@ -21,7 +21,7 @@ function linesAt(level: 'warn' | 'silent') {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level, destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
   logger.info('an ordinary info line');
-  new AuditLog(logger).record({ requestId: 'r-1', action: '/a.v1.A/Get', outcome, latencySeconds: 0.0001, via: 'grpc' });
+  new AuditLog(logger).record({ requestId: 'r-1', action: '/a.v1.A/Get', outcome, latencySeconds: 0.0001, door: 'grpc' });
   return lines;
 }
 

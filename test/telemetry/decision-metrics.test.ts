@@ -69,6 +69,7 @@ describe('decision metrics', () => {
     recorder.onAuthorize('/a.v1.A/Get', tokenFailure, 0.0003, 'r3', 'grpc');
     const samples = await scrape();
     assert.equal(valueOf(samples, 'gatehouse_decisions_total', { issuer: 'contoso', rule: 'orders-read', decision: 'allow' }), 2);
+    assert.equal(valueOf(samples, 'gatehouse_decisions_total', { decision: 'allow', door: 'grpc' }), 2, 'the door is a label');
     assert.equal(valueOf(samples, 'gatehouse_denials_total', { issuer: 'unknown', reason: 'TOKEN_EXPIRED' }), 1);
     assert.ok(!samples.some((s) => 'tenant' in s.labels));
     assert.equal(valueOf(samples, 'gatehouse_authorize_duration_seconds_count', { cache: 'hit' }), 1);
