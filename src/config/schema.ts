@@ -8,8 +8,19 @@ import { GUID } from '../contract/guid.js';
 import { isSecureUrl } from '../contract/secure-url.js';
 import { checkTlsFiles } from './tls-files.js';
 
-/** `min`: the shortest duration allowed (its text, e.g. `1s`), for settings that would otherwise make a loop. */
-const duration = (fallback: string, min?: { text: string; why: string }) =>
+interface Bound {
+  readonly text: string;
+  readonly why: string;
+}
+
+/** Node's timers wait at most 2^31 - 1 ms (about 24.8 days): a longer one fires at once, and a timeout never waits. */
+const TIMER_CEILING: Bound = { text: '24d', why: "Node's timers cannot wait longer" };
+
+/**
+ * `min`: the shortest duration allowed (its text, e.g. `1s`), for settings that would otherwise make a loop; `max`:
+ * the longest, for settings that become a timer as they are ({@link TIMER_CEILING}) or that callers wait on.
+ */
+const duration = (fallback: string, min?: Bound, max?: Bound) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
@@ -23,12 +34,17 @@ const duration = (fallback: string, min?: { text: string; why: string }) =>
         ctx.addIssue({ code: 'custom', message: `must be at least ${min.text}, got ${JSON.stringify(value)} (${min.why})` });
         return z.NEVER;
       }
+      if (max && ms > parseDuration(max.text)!) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max.text}, got ${JSON.stringify(value)} (${max.why})` });
+        return z.NEVER;
+      }
       return ms;
     });
 
 /** Key fetches are triggered by timers and by callers: below these, one config or one caller makes a fetch loop. */
 const KEY_REFETCH_FLOOR = { text: '1s', why: 'shorter makes gatehouse refetch keys in a loop' };
 const FETCH_TIMEOUT_FLOOR = { text: '100ms', why: 'shorter fails every key fetch' };
+const FETCH_TIMEOUT_CEILING = { text: '60s', why: 'a provider that slow is down; callers wait on the fetch' };
 
 /** https everywhere; plain http only on loopback, so local development and tests work. */
 const secureUrl = z.string().superRefine((value, ctx) => {
@@ -120,9 +136,9 @@ export const configSchema = z
           .int()
           .min(1024)
           .default(64 * 1024),
-        shutdown_grace: duration('10s'),
+        shutdown_grace: duration('10s', undefined, TIMER_CEILING),
         /** On SIGTERM, keep serving this long while not ready (so traffic moves away), before refusing new calls. */
-        shutdown_delay: duration('0s'),
+        shutdown_delay: duration('0s', undefined, TIMER_CEILING),
         /**
          * When /readyz says ready: `all` issuers have usable keys (or are on their first fetch), or `any` one
          * does (one partner's identity provider being down then does not take the replica out of service).
@@ -147,7 +163,7 @@ export const configSchema = z
         // At least refresh_interval (checked below), so at least 1s too.
         max_stale: duration('24h'),
         max_keys: z.number().int().min(1).default(1000),
-        fetch_timeout: duration('5s', FETCH_TIMEOUT_FLOOR),
+        fetch_timeout: duration('5s', FETCH_TIMEOUT_FLOOR, FETCH_TIMEOUT_CEILING),
       })
       .strict()
       .prefault({}),

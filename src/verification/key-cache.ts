@@ -10,7 +10,7 @@ import { TokenError } from './errors.js';
 import type { Fetch } from './fetch-json.js';
 import type { IssuerMetadata, KeySource } from './issuers/issuer.js';
 import { issuerFromDiscovery, missError, newSourceState, sameSource, type SourceState, type SourceStatus } from './key-source-state.js';
-import { bindingsLost } from './key-thumbprint.js';
+import { bindingsLost, keyIdentity } from './key-thumbprint.js';
 import { settlesWithin } from './settles-within.js';
 import { loadKeySet } from './load-key-set.js';
 import type { VerificationObserver } from './observer.js';
@@ -156,7 +156,7 @@ export class KeyCache {
     }
     if (!(await settlesWithin(this.refresh(sourceId), UNKNOWN_KID_WAIT_MS))) return undefined;
     const key = this.#usable(state) ? this.#lookup(sourceId, hint) : undefined;
-    return key && key.thumbprint !== rejected.thumbprint ? key : undefined;
+    return key && keyIdentity(key) !== keyIdentity(rejected) ? key : undefined;
   }
 
   /**
@@ -264,7 +264,7 @@ export class KeyCache {
     const cacheKeys = new Map<string, string>();
     const put = (cacheKey: string, key: SigningKey) => {
       this.#keys.set(cacheKey, key);
-      cacheKeys.set(cacheKey, key.thumbprint);
+      cacheKeys.set(cacheKey, keyIdentity(key));
     };
     for (const key of keys) {
       if (key.kid !== undefined) put(`${id}\0kid\0${key.kid}`, key);

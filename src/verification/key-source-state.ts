@@ -12,7 +12,7 @@ export interface SourceState {
   lastAttemptAt: number | undefined;
   lastError: string | undefined;
   pending: Promise<boolean> | undefined;
-  /** The key cache entries of this source's keys: cache key (a name: kid, x5t, or the only key) → thumbprint. */
+  /** The key cache entries of this source's keys: cache key (a name: kid, x5t, or the only key) → key identity (keyIdentity). */
   cacheKeys: Map<string, string>;
   keyCount: number;
   consecutiveFailures: number;

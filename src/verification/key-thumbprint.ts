@@ -12,11 +12,23 @@ export function keyThumbprint(keyObject: KeyObject): string {
 }
 
 /**
+ * What a key is and may do: its material plus the `alg` and Entra `issuer` that bound what it may sign. A provider
+ * that narrows a key (a new `alg`, an `issuer` that no longer covers a tenant) changes it as much as a new key does.
+ */
+export function keyIdentity(key: {
+  readonly thumbprint: string;
+  readonly alg?: string | undefined;
+  readonly issuer?: string | undefined;
+}): string {
+  return `${key.thumbprint}\n${key.alg ?? ''}\n${key.issuer ?? ''}`;
+}
+
+/**
  * True when a name that served a key before (`kid`, `x5t`, the single kid-less key) now names no key or
  * another key: what was verified under that name may have been signed by a key the provider dropped.
- * Both maps: cache key (name) → thumbprint.
+ * Both maps: cache key (name) → {@link keyIdentity}.
  */
 export function bindingsLost(previous: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): boolean {
-  for (const [name, thumbprint] of previous) if (next.get(name) !== thumbprint) return true;
+  for (const [name, identity] of previous) if (next.get(name) !== identity) return true;
   return false;
 }

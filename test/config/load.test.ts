@@ -73,6 +73,25 @@ describe('config', () => {
     assert.equal(config.keys.max_stale, 1000);
   });
 
+  it('refuses durations a timer cannot wait for, and a key fetch timeout over 60s, naming the key', () => {
+    const problems = problemsOf({
+      issuers: [OIDC],
+      keys: { fetch_timeout: '25d' },
+      server: { shutdown_grace: '25d', shutdown_delay: '30d' },
+    });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['keys.fetch_timeout', 'server.shutdown_delay', 'server.shutdown_grace']);
+    assert.ok(
+      problems.some((p) => /^server\.shutdown_grace: must be at most 24d/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /^keys\.fetch_timeout: must be at most 60s/.test(p)),
+      problems.join('\n'),
+    );
+    const config = validateConfig({ issuers: [OIDC], keys: { fetch_timeout: '60s', max_stale: '24d' } });
+    assert.equal(config.keys.fetch_timeout, 60_000);
+  });
+
   it('refuses plain http for issuers, authorities and JWKS URIs, except on loopback', () => {
     assert.match(
       problemsOf({ issuers: [{ ...OIDC, issuer: 'http://idp.example.com' }] }).join('\n'),

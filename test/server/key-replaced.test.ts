@@ -78,6 +78,19 @@ describe('a signing key replaced under its name', () => {
     });
   }
 
+  it('the same material published with another alg: what the key verified under its old alg is dropped too', async () => {
+    const { issuer, gh, pastCooldown } = await setup({ publish: ['rsa'] });
+    const rs256 = issuer.token({ claims: { sub: 'cached' } });
+    assert.equal(await reasonOf(gh, rs256), 'ALLOWED');
+    assert.equal(await reasonOf(gh, rs256), 'ALLOWED', 'now from the decision cache');
+
+    issuer.publishAlg('rsa', 'PS256');
+    pastCooldown();
+    // An unknown kid refetches the key set, which now says the key signs PS256 only.
+    assert.equal(await reasonOf(gh, issuer.token({ header: { kid: 'unknown-kid' } })), 'KEY_NOT_FOUND');
+    assert.equal(await reasonOf(gh, rs256), 'ALGORITHM_NOT_ALLOWED', 'the cached RS256 decision went with the old binding');
+  });
+
   it('a failed signature refetches at most once per cooldown, and the key unchanged keeps SIGNATURE_INVALID', async () => {
     const { issuer, gh, pastCooldown } = await setup({ publish: ['rsa'] });
     const token = issuer.token();

@@ -29,17 +29,18 @@ describe('policy reload over gRPC', () => {
   let entra: EntraServer;
   let gh: TestGatehouse;
   let tokens: string[];
-  const config = (rules: unknown, extra: Record<string, unknown> = {}) =>
-    testConfig({
-      issuers: [{ id: 'contoso', type: 'entra', tenant: TENANT, authority: entra.base, audiences: [AUD] }],
-      groups: { '0b1c6e2a-0000-4000-8000-00000000000a': 'orders-admins' },
-      rules,
-      ...extra,
-    });
+  const raw = (rules: unknown, extra: Record<string, unknown> = {}) => ({
+    issuers: [{ id: 'contoso', type: 'entra', tenant: TENANT, authority: entra.base, audiences: [AUD] }],
+    groups: { '0b1c6e2a-0000-4000-8000-00000000000a': 'orders-admins' },
+    rules,
+    ...extra,
+  });
+  // Validated once: a validated config's durations are milliseconds, which validation would read as seconds.
+  const config = (rules: unknown, extra: Record<string, unknown> = {}) => testConfig(raw(rules, extra));
 
   before(async () => {
     entra = await startEntraServer();
-    gh = await startTestGatehouse(config(RULE_SETS.a), { level: 'info' });
+    gh = await startTestGatehouse(raw(RULE_SETS.a), { level: 'info' });
     // Several tokens, so calls after each reload verify again as well as hit the cache.
     tokens = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>

@@ -24,6 +24,8 @@ export interface LoopbackIssuer {
   jwksRequests(): number;
   /** Replaces a published key's material, keeping its `kid` (a rotation the `kid` does not show). */
   replaceKey(key: 'rsa' | 'ec'): void;
+  /** Publishes a key with another `alg`, same material and `kid` (a provider narrowing what the key may sign). */
+  publishAlg(key: 'rsa' | 'ec', alg: string): void;
   /** While down, every response is a 503. */
   setDown(down: boolean): void;
   close(): Promise<void>;
@@ -39,6 +41,8 @@ interface HeldKey {
   readonly publicKey: KeyObject;
   readonly kid: string;
   readonly alg: 'RS256' | 'ES256';
+  /** The `alg` the JWKS says, when not `alg`. */
+  readonly publishedAlg?: string;
 }
 
 function newKey(type: 'rsa' | 'ec'): HeldKey {
@@ -79,7 +83,7 @@ export async function startLoopbackIssuer(options: LoopbackIssuerOptions = {}): 
       const published = publish.map((name) => ({
         ...keys[name].publicKey.export({ format: 'jwk' }),
         ...(kids ? { kid: keys[name].kid } : {}),
-        alg: keys[name].alg,
+        alg: keys[name].publishedAlg ?? keys[name].alg,
         use: 'sig',
       }));
       return send(200, { keys: published });
@@ -112,6 +116,9 @@ export async function startLoopbackIssuer(options: LoopbackIssuerOptions = {}): 
     jwksRequests: () => jwksGets,
     replaceKey(name) {
       keys[name] = { ...newKey(keys[name].alg === 'RS256' ? 'rsa' : 'ec'), kid: keys[name].kid };
+    },
+    publishAlg(name, alg) {
+      keys[name] = { ...keys[name], publishedAlg: alg };
     },
     setDown(value) {
       down = value;
