@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite runs for real, when their binaries are missing:
-#   scripts/system-packages.sh BINARY:PACKAGE ...
+# Installs the Debian packages the test suite runs for real, when what they provide is missing:
+#   scripts/system-packages.sh CHECK:PACKAGE ...
+# CHECK is a binary looked up on PATH (protoc), or an absolute path that must exist (a Python module's directory,
+# a header or .proto file): /usr/lib/python3/dist-packages/fastapi.
 # With root or passwordless sudo it installs them through apt-get; otherwise it stops at once with one line naming
-# the exact command to run. Nothing happens when every binary is already on PATH.
+# the exact command to run. Nothing happens when every check already passes.
 set -euo pipefail
+
+present() {
+  if [[ $1 == /* ]]; then [ -e "$1" ]; else command -v "$1" >/dev/null 2>&1; fi
+}
 
 missing_bins=()
 packages=()
 for pair in "$@"; do
   bin=${pair%%:*}
   pkg=${pair#*:}
-  if ! command -v "$bin" >/dev/null 2>&1; then
+  if ! present "$bin"; then
     missing_bins+=("$bin")
     [[ " ${packages[*]-} " == *" $pkg "* ]] || packages+=("$pkg")
   fi
@@ -33,8 +39,8 @@ fi
 
 echo "installing ${packages[*]} (for ${missing_bins[*]})"
 export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq
+"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 for bin in "${missing_bins[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || { echo "installed ${packages[*]} but $bin is still not on PATH" >&2; exit 1; }
+  present "$bin" || { echo "installed ${packages[*]} but $bin is still missing" >&2; exit 1; }
 done
