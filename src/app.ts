@@ -124,6 +124,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     tls: config.server.tls,
     maxMessageBytes: config.server.max_message_bytes,
     authorizer: () => engine.authorizer,
+    stripAuthorization: (issuerId) => stripAuthorization(engine.config, issuerId),
     hooks,
     interceptors: [grpcMetricsInterceptor(metrics.grpc)],
   });
@@ -191,6 +192,11 @@ function warnRestartNeeded(started: Config, next: Config, logger: Logger): void 
   }
   if (started.logging.pretty !== next.logging.pretty) changed.push('logging.pretty');
   for (const key of changed) logger.warn({ key }, `${key} changed; it takes effect only after a restart`);
+}
+
+/** `issuers[].strip_authorization` of the issuer when it says, else `proxy.strip_authorization`. */
+function stripAuthorization(config: Config, issuerId: string): boolean {
+  return config.issuers.find((issuer) => issuer.id === issuerId)?.strip_authorization ?? config.proxy.strip_authorization;
 }
 
 function readiness(authorizer: Authorizer, draining: boolean, rule: 'all' | 'any') {

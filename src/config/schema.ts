@@ -80,6 +80,7 @@ const entraIssuer = z
     authority: secureUrl.default('https://login.microsoftonline.com'),
     audiences,
     algorithms: z.array(algorithm).min(1).default(['RS256']),
+    strip_authorization: z.boolean().optional(),
   })
   .strict()
   .superRefine((issuer, ctx) => {
@@ -104,6 +105,8 @@ const oidcIssuer = z
     audiences,
     algorithms: z.array(algorithm).min(1).default(['RS256', 'ES256']),
     jwks_uri: secureUrl.optional(),
+    /** Overrides proxy.strip_authorization for this issuer's tokens. */
+    strip_authorization: z.boolean().optional(),
   })
   .strict();
 
@@ -198,6 +201,14 @@ export const configSchema = z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         pretty: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    /** The proxy doors (Envoy ext_authz): what an allowed request carries upstream. */
+    proxy: z
+      .object({
+        /** Remove `authorization` from an allowed request before it goes upstream (issuers[].strip_authorization overrides). */
+        strip_authorization: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -26,3 +26,10 @@ export function loadGatehouseProto(): protoLoader.PackageDefinition {
   const root = protoRoot();
   return protoLoader.loadSync('gatehouse/v1/gatehouse.proto', { ...LOADER_OPTIONS, includeDirs: [root] });
 }
+
+export const ENVOY_AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
+
+/** Envoy's ext_authz v3 service (proto/envoy/, a trimmed copy of Envoy's files with Envoy's wire format). */
+export function loadEnvoyAuthProto(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+}

@@ -43,6 +43,11 @@ export class RunningEngine {
     return this.#current;
   }
 
+  /** The config in force now (the last one applied). */
+  get config(): Config {
+    return this.#running;
+  }
+
   /** Applies a validated config; on failure the running engine stays and the promise rejects. */
   reload(next: Config): Promise<Config> {
     return this.#enqueue(() => next);

@@ -1,5 +1,5 @@
 /**
- * The gRPC listener: AuthService, grpc.health.v1.Health (the probe for Kubernetes and load balancers) and
+ * The gRPC listener: AuthService, Envoy's ext_authz Authorization/Check, grpc.health.v1.Health (the probe for Kubernetes and load balancers) and
  * reflection (grpcurl works without the proto). Shutdown: health goes NOT_SERVING, new calls get UNAVAILABLE,
  * in-flight calls finish within the grace period.
  */
@@ -15,8 +15,9 @@ import { ReflectionService } from '@grpc/reflection';
 import { readFileSync } from 'node:fs';
 import type { TlsFiles } from '../config/tls-files.js';
 import { HealthImplementation } from 'grpc-health-check';
-import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../contract/proto.js';
+import { AUTH_SERVICE_NAME, ENVOY_AUTHORIZATION_SERVICE, loadEnvoyAuthProto, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
+import { envoyCheckHandlers, type EnvoyCheckDeps } from './envoy-check.js';
 import { tolerantService } from './tolerant-service.js';
 
 /** Streams in flight per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the peer's stack. */
@@ -24,7 +25,7 @@ export const MAX_CONCURRENT_STREAMS = 100;
 /** Node's HTTP/2 session memory bound, in megabytes, per connection (grpc-js lifts it to unlimited by default). */
 const MAX_SESSION_MEMORY_MB = 20;
 
-export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'> {
+export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'>, Partial<Pick<EnvoyCheckDeps, 'stripAuthorization'>> {
   readonly address: string;
   /** server.max_message_bytes: larger requests are refused, undecoded, with INVALID_ARGUMENT. */
   readonly maxMessageBytes: number;
@@ -37,7 +38,7 @@ export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'>
 export interface RunningGrpcServer {
   readonly port: number;
   readonly health: HealthImplementation;
-  /** Every method served (AuthService, health, reflection): metrics pre-initialise a series for each. */
+  /** Every method served (AuthService, Envoy's Check, health, reflection): metrics pre-initialise a series for each. */
   readonly methods: readonly MethodDefinition<unknown, unknown>[];
   /**
    * Health NOT_SERVING at once; new calls are still served for `delayMs` (while load balancers and Kubernetes
@@ -48,11 +49,9 @@ export interface RunningGrpcServer {
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const packageDefinition = loadGatehouseProto();
-  const service = tolerantService(
-    packageDefinition[AUTH_SERVICE_NAME] as ServiceDefinition,
-    options.maxMessageBytes,
-    AUTH_SERVICE_NAME.slice(0, AUTH_SERVICE_NAME.lastIndexOf('.')),
-  );
+  const envoyDefinition = loadEnvoyAuthProto();
+  const bounded = (definition: typeof packageDefinition, name: string) =>
+    tolerantService(definition[name] as ServiceDefinition, options.maxMessageBytes, name.slice(0, name.lastIndexOf('.')));
   let shuttingDown = false;
   const server = new MethodListingServer({
     // The transport's ceiling. Up to it, a request over server.max_message_bytes is read but not decoded, and
@@ -65,9 +64,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
     interceptors: options.interceptors ?? [],
   });
-  server.addService(service, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
+  server.addService(bounded(packageDefinition, AUTH_SERVICE_NAME), authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
+  server.addService(
+    bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE),
+    envoyCheckHandlers({ ...options, stripAuthorization: options.stripAuthorization ?? (() => false), shuttingDown: () => shuttingDown }),
+  );
 
-  const health = new HealthImplementation({ '': 'SERVING', [AUTH_SERVICE_NAME]: 'SERVING' });
+  const services = ['', AUTH_SERVICE_NAME, ENVOY_AUTHORIZATION_SERVICE];
+  const health = new HealthImplementation(Object.fromEntries(services.map((name) => [name, 'SERVING' as const])));
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
 
@@ -80,8 +84,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     health,
     methods: server.methods,
     async shutdown(graceMs, delayMs = 0) {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(AUTH_SERVICE_NAME, 'NOT_SERVING');
+      for (const name of services) health.setStatus(name, 'NOT_SERVING');
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       shuttingDown = true;
       await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 /**
- * What a gatehouse.v1 request may hold, checked on its bytes BEFORE it is decoded. Decoding is where an
+ * What a gatehouse.v1 request (or Envoy's CheckRequest) may hold, checked on its bytes BEFORE it is decoded. Decoding is where an
  * oversized request costs: half a million empty map entries in 4 MiB take ~660 ms of CPU and ~170 MB of heap to
  * decode, so counting them afterwards is too late. The walk here reads only field tags and lengths (protobufjs's
  * Reader, which proto-loader decodes with), allocates nothing per field, and stops at the first limit crossed.
@@ -32,6 +32,9 @@ const FIELDS: Readonly<Record<string, FieldLimits>> = {
     2: ['actions', MAX_BATCH_ACTIONS],
     [ATTRIBUTES_FIELD]: ['attributes', MAX_ATTRIBUTES],
   },
+  // envoy.service.auth.v3.Authorization/Check: one nested AttributeContext. Its size is bounded here; its headers
+  // are counted after decoding (envoy-request.ts), as the byte bound already caps what decoding them costs.
+  Check: { 1: ['attributes', SCALAR_SLACK] },
 };
 /** Unknown fields (a newer client's) are skipped, up to this many. */
 const MAX_UNKNOWN_FIELDS = SCALAR_SLACK;
