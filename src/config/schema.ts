@@ -189,6 +189,18 @@ export const configSchema = z
       .object({ tenant_label: z.boolean().default(false) })
       .strict()
       .prefault({}),
+    /** HTTP forward auth (`/v1/authz`) behind nginx, Caddy or Traefik. */
+    proxy: z
+      .object({
+        /**
+         * Which headers name the original request: `original` (X-Original-Method/-URI, as nginx configs set them),
+         * `forwarded` (X-Forwarded-Method/-Uri, as Caddy and Traefik send them), or `any` (either; a forward
+         * carrying both that disagree is refused). With one family trusted, a forward carrying the other is refused.
+         */
+        forwarded_headers: z.enum(['any', 'original', 'forwarded']).default('any'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
