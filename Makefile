@@ -6,8 +6,8 @@ BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
 .PHONY: install system-packages build start test fresh-check check format lint deps typecheck bench docker demo clean
 
-# The Debian packages the suite runs for real, as binary:package (nginx and caddy join when their doors do).
-SYSTEM_PACKAGES := prometheus:prometheus promtool:prometheus
+# The Debian packages the suite runs for real, as binary:package (nginx and caddy: the forward-auth proofs).
+SYSTEM_PACKAGES := prometheus:prometheus promtool:prometheus nginx:nginx caddy:caddy
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
