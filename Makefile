@@ -7,14 +7,14 @@ BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 .PHONY: install system-packages build start test fresh-check check format lint deps typecheck bench docker demo example-python clean
 
 # The Debian packages the suite runs for real, as check:package, the check a binary on PATH or a path that must exist
-# (nginx and caddy join when their doors do). The Python ones are for examples/fastapi, run by /usr/bin/python3.
+# (nginx and caddy: the forward-auth proofs). The Python ones are for examples/fastapi, run by /usr/bin/python3.
 PYTHON_PACKAGES := /usr/lib/python3/dist-packages/grpc:python3-grpcio \
   /usr/lib/python3/dist-packages/google/protobuf:python3-protobuf \
   /usr/lib/python3/dist-packages/fastapi:python3-fastapi \
   /usr/lib/python3/dist-packages/uvicorn:python3-uvicorn \
   protoc:protobuf-compiler /usr/include/google/protobuf/struct.proto:libprotobuf-dev \
   grpc_python_plugin:protobuf-compiler-grpc
-SYSTEM_PACKAGES := prometheus:prometheus promtool:prometheus $(PYTHON_PACKAGES)
+SYSTEM_PACKAGES := prometheus:prometheus promtool:prometheus nginx:nginx caddy:caddy $(PYTHON_PACKAGES)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

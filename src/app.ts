@@ -10,6 +10,8 @@ import type { Authorizer } from './decisions/authorizer.js';
 import { RunningEngine } from './decisions/running-engine.js';
 import { PolicyError } from './policy/compile-rules.js';
 import { startGrpcServer } from './server/grpc-server.js';
+import { forwardAuthHandler } from './server/forward-auth.js';
+import { maxHeaderBytes } from './server/http-limits.js';
 import { startHttpServer } from './server/http-server.js';
 import type { DecisionHooks } from './server/telemetry-hooks.js';
 import { AuditLog } from './telemetry/audit.js';
@@ -55,6 +57,8 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   const { logger } = deps;
   const audit = new AuditLog(logger);
   let draining = false;
+  /** When shutdown began (performance.now()); new forwards are refused once server.shutdown_delay has passed. */
+  let stoppingSince: number | undefined;
   const metrics = createMetrics({
     version: deps.version ?? readPackageVersion(),
     tenantLabel: config.metrics.tenant_label,
@@ -135,6 +139,16 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       address: config.server.http,
       readiness: () => readiness(engine.authorizer, draining, config.server.readiness),
       metrics: () => metrics.exposition(),
+      maxHeaderBytes: maxHeaderBytes(config.tokens.max_bytes),
+      forwardAuth: forwardAuthHandler({
+        authorizer: () => engine.authorizer,
+        hooks,
+        shuttingDown: () => stoppingSince !== undefined && performance.now() - stoppingSince >= config.server.shutdown_delay,
+        forwardedHeaders: () => engine.config.proxy.forwarded_headers,
+        onMalformed(problem, requestId) {
+          logger.warn({ request_id: requestId, door: 'http', problem }, 'forward refused before any decision: malformed');
+        },
+      }),
     });
   } catch (err) {
     await grpc.shutdown(0);
@@ -170,6 +184,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     },
     async shutdown() {
       draining = true;
+      stoppingSince = performance.now();
       await grpc.shutdown(config.server.shutdown_grace, config.server.shutdown_delay);
       await http.close();
       engine.stop();

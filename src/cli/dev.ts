@@ -74,11 +74,12 @@ function banner(issuer: DevIssuer, at: { grpc: string; http: string }): string {
   const listeners = renderRows(
     [
       ['gRPC', `${at.grpc}  gatehouse.v1.AuthService, grpc.health.v1, reflection`],
-      ['HTTP', `http://${at.http}  /metrics /healthz /readyz`],
+      ['HTTP', `http://${at.http}  /v1/authz (forward auth) /metrics /healthz /readyz`],
       ['issuer', `${issuer.url}  id "dev": discovery, /jwks, POST /mint, POST /oauth2/token`],
       ['audience', DEV_AUDIENCE],
       ['clients', clients],
-      ['rules', 'health (public), orders-read (Get*, List*: Orders.Read or Orders.Admin), orders-write (*: Orders.Admin)'],
+      ['rules', 'health (public), orders-read (Get*, List*: Orders.Read or Orders.Admin), orders-write (*: Orders.Admin),'],
+      ['', 'and over HTTP: GET /health (public), GET /orders/* (Orders.Read or Orders.Admin), * /orders/* (Orders.Admin)'],
     ],
     '  ',
   );

@@ -204,11 +204,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    /** The proxy doors (Envoy ext_authz): what an allowed request carries upstream. */
+    /** The proxy doors: Envoy's Check and HTTP forward auth (`/v1/authz`) behind nginx, Caddy or Traefik. */
     proxy: z
       .object({
-        /** Remove `authorization` from an allowed request before it goes upstream (issuers[].strip_authorization overrides). */
+        /** Envoy: remove `authorization` from an allowed request before it goes upstream (issuers[].strip_authorization overrides). */
         strip_authorization: z.boolean().default(false),
+        /**
+         * Forward auth: which headers name the original request: `original` (X-Original-Method/-URI, as nginx configs
+         * set them), `forwarded` (X-Forwarded-Method/-Uri, as Caddy and Traefik send them), or `any` (either; a
+         * forward carrying both that disagree is refused). With one family trusted, a forward carrying the other is
+         * refused.
+         */
+        forwarded_headers: z.enum(['any', 'original', 'forwarded']).default('any'),
       })
       .strict()
       .prefault({}),

@@ -33,6 +33,10 @@ export function devConfig(options: DevConfigOptions): Config {
           any_roles: ['Orders.Read', 'Orders.Admin'],
         },
         { id: 'orders-write', actions: ['/orders.v1.Orders/*'], any_roles: ['Orders.Admin'] },
+        // The same orders API over plain HTTP, for services behind a proxy (examples/fastapi behind nginx).
+        { id: 'http-health', actions: ['GET /health'], public: true },
+        { id: 'orders-http-read', actions: ['GET /orders/*'], any_roles: ['Orders.Read', 'Orders.Admin'] },
+        { id: 'orders-http-write', actions: ['* /orders/*'], any_roles: ['Orders.Admin'] },
       ],
       decisions: { max_ttl: '30s' },
       logging: { level: 'info', pretty: true },

@@ -1,9 +1,12 @@
 /**
- * The operations listener (`server.http`): `/metrics` for Prometheus, `/healthz` (the process is alive) and
- * `/readyz` (config loaded and every issuer has usable keys or is still within its first fetch).
+ * The `server.http` listener, a thin router: `/metrics` for Prometheus, `/healthz` (the process is alive),
+ * `/readyz` (config loaded and every issuer has usable keys or is still within its first fetch), and `/v1/authz`,
+ * HTTP forward auth for nginx, Caddy and Traefik (forward-auth.ts).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FORWARD_AUTH_PATH } from './forward-auth.js';
+import { answerClientError, MAX_REQUEST_HEADERS } from './http-limits.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -15,6 +18,10 @@ export interface HttpServerOptions {
   readonly readiness: () => Readiness;
   /** The Prometheus exposition; absent: /metrics is 404. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The `/v1/authz` handler (any method); absent: 404. */
+  readonly forwardAuth?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The byte bound of a request's header block (http-limits.ts maxHeaderBytes); absent: Node's 16 KiB. */
+  readonly maxHeaderBytes?: number;
 }
 
 export interface RunningHttpServer {
@@ -23,32 +30,16 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      return;
-    }
-    if (path === '/readyz') {
-      const { ready, detail } = options.readiness();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ ready, ...detail })}\n`);
-      return;
-    }
-    if (path === '/metrics' && options.metrics) {
-      options.metrics().then(
-        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
-        () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
-      );
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-  });
+  const server: Server = createServer(
+    // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
+    { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 },
+    (req, res) => route(options, req, res),
+  );
+  // One more than the limit, so forward-auth.ts can tell that headers were dropped, and refuse.
+  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
-  // A scraper or probe sends a few headers at once; a client that dribbles them is cut off quickly.
+  // A scraper, probe or proxy sends its few headers at once; a client that dribbles them is cut off quickly.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   const { host, port } = splitAddress(options.address);
@@ -69,6 +60,35 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         server.closeAllConnections();
       }),
   };
+}
+
+function route(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === FORWARD_AUTH_PATH && options.forwardAuth) {
+    options.forwardAuth(req, res);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  if (path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  if (path === '/readyz') {
+    const { ready, detail } = options.readiness();
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ ready, ...detail })}\n`);
+    return;
+  }
+  if (path === '/metrics' && options.metrics) {
+    options.metrics().then(
+      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
 }
 
 function splitAddress(address: string): { host: string; port: number } {

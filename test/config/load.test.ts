@@ -30,6 +30,15 @@ describe('config', () => {
     assert.ok(Object.isFrozen(config.issuers[0]), 'frozen');
   });
 
+  it('proxy.forwarded_headers: any by default; original or forwarded; nothing else, naming the key', () => {
+    assert.equal(validateConfig({ issuers: [OIDC] }).proxy.forwarded_headers, 'any');
+    for (const mode of ['original', 'forwarded', 'any'] as const) {
+      assert.equal(validateConfig({ issuers: [OIDC], proxy: { forwarded_headers: mode } }).proxy.forwarded_headers, mode);
+    }
+    assert.match(problemsOf({ issuers: [OIDC], proxy: { forwarded_headers: 'x-forwarded' } }).join('\n'), /^proxy\.forwarded_headers: /m);
+    assert.match(problemsOf({ issuers: [OIDC], proxy: { trusted: true } }).join('\n'), /^proxy\.trusted: unknown key/m);
+  });
+
   it('names every bad key at once', () => {
     const problems = problemsOf({
       issuers: [OIDC, { id: 'b', type: 'entra', tenant: 'common', audiences: [] }],

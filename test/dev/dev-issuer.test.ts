@@ -155,7 +155,7 @@ describe('dev config', () => {
     assert.deepEqual(config.issuers[0]?.audiences, ['api://orders']);
     assert.deepEqual(
       compilePolicy(config).rules.map((r) => r.id),
-      ['health', 'orders-read', 'orders-write'],
+      ['health', 'orders-read', 'orders-write', 'http-health', 'orders-http-read', 'orders-http-write'],
     );
     assert.ok(Object.isFrozen(config));
   });

@@ -1,0 +1,113 @@
+/**
+ * HTTP forward auth (`/v1/authz` on the `server.http` listener): nginx `auth_request`, Caddy `forward_auth` and
+ * Traefik `forwardAuth` ask here before they pass a request upstream. A thin door over the one engine: the same
+ * rules, decision cache, reasons, metrics (door="http") and audit line as Authorize. 200 with every identity header
+ * allows; anything else refuses (nginx turns a status other than 2xx, 401 and 403 into a 500, still a refusal).
+ * A body is never read: a request announcing one is refused (413).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestIdFrom } from '../contract/request-id.js';
+import type { Authorizer } from '../decisions/authorizer.js';
+import type { AuthorizeOutcome } from '../decisions/outcome.js';
+import { httpAction } from '../policy/http-action.js';
+import { readForward, type ForwardedHeaders } from './forwarded-request.js';
+import { denialStatus, identityHeaders, REASON_HEADER, wwwAuthenticate } from './http-answer.js';
+import { MAX_ACTION_LENGTH } from './request-limits.js';
+import { MAX_REQUEST_HEADERS, WIRE_REASONS } from './http-limits.js';
+import type { DecisionHooks } from './telemetry-hooks.js';
+
+export const FORWARD_AUTH_PATH = '/v1/authz';
+
+export interface ForwardAuthDeps {
+  /** Read per request, so a reload can swap it. */
+  readonly authorizer: () => Authorizer;
+  readonly hooks: DecisionHooks;
+  /** True once shutdown refuses new calls: forwards get 503, never an allow. */
+  readonly shuttingDown: () => boolean;
+  /** proxy.forwarded_headers, read per request (a reload applies it at once). */
+  readonly forwardedHeaders: () => ForwardedHeaders;
+  /** A forward refused before the engine was asked (the proxy or a client sent something ambiguous). */
+  readonly onMalformed: (problem: string, requestId: string) => void;
+}
+
+/** The handler of `/v1/authz`, any method. */
+export function forwardAuthHandler(deps: ForwardAuthDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const ids = req.headersDistinct['x-request-id'];
+    const requestId = requestIdFrom(ids?.length === 1 ? ids[0] : undefined);
+    res.setHeader('x-request-id', requestId);
+    res.setHeader('cache-control', 'no-store');
+    handle(deps, req, res, requestId).catch((err: unknown) => {
+      // Fail closed: an exception anywhere on the path is a refusal, with a fixed message.
+      deps.hooks.onInternalError(`HTTP ${FORWARD_AUTH_PATH}`, err, requestId);
+      refuse(res, 500, WIRE_REASONS.internal, 'internal error');
+    });
+  };
+}
+
+async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  if (deps.shuttingDown()) {
+    refuse(res, 503, WIRE_REASONS.shuttingDown, 'gatehouse is shutting down; retry on another replica');
+    return;
+  }
+  // node:http drops headers past server.maxHeadersCount silently, and a dropped one could be the forwarded URI.
+  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
+    refuse(res, 431, WIRE_REASONS.headersTooLarge, `the request carries more than ${MAX_REQUEST_HEADERS} headers`);
+    return;
+  }
+  // Proxies send none (nginx: proxy_pass_request_body off). One sent anyway is not read, and its connection is closed.
+  if (announcesBody(req)) {
+    res.setHeader('connection', 'close');
+    deps.onMalformed('the request has a body', requestId);
+    refuse(res, 413, WIRE_REASONS.malformed, 'forward auth reads no body: send the headers only');
+    return;
+  }
+  const forward = readForward(req.headersDistinct, deps.forwardedHeaders());
+  if (!forward.ok) return malformed(deps, res, forward.problem, requestId);
+  const action = httpAction(forward.method, forward.uri);
+  if (action.length > MAX_ACTION_LENGTH) {
+    return malformed(deps, res, `the method and path are longer than ${MAX_ACTION_LENGTH} characters`, requestId);
+  }
+  answer(res, await decide(deps, forward.token, action, requestId));
+}
+
+async function decide(deps: ForwardAuthDeps, token: string, action: string, requestId: string): Promise<AuthorizeOutcome> {
+  const started = performance.now();
+  const outcome = await deps.authorizer().authorize(token, action);
+  deps.hooks.onAuthorize(action, outcome, (performance.now() - started) / 1000, requestId, 'http');
+  return outcome;
+}
+
+function answer(res: ServerResponse, outcome: AuthorizeOutcome): void {
+  if (outcome.allowed) {
+    res.writeHead(200, { ...identityHeaders(outcome.principal), 'content-length': '0' }).end();
+    return;
+  }
+  const challenge = wwwAuthenticate(outcome.reason, outcome.message);
+  if (challenge) res.setHeader('www-authenticate', challenge);
+  refuse(res, denialStatus(outcome.reason), outcome.reason, outcome.message);
+}
+
+function malformed(deps: ForwardAuthDeps, res: ServerResponse, problem: string, requestId: string): void {
+  deps.onMalformed(problem, requestId);
+  refuse(res, 400, WIRE_REASONS.malformed, problem);
+}
+
+function refuse(res: ServerResponse, status: number, reason: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${reason}: ${message.replace(/[^\x20-\x7e]/g, '')}\n`;
+  res.writeHead(status, {
+    [REASON_HEADER]: reason,
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
