@@ -134,10 +134,12 @@ export const configSchema = z
       .object({
         grpc: listenAddress.default('0.0.0.0:50051'),
         http: listenAddress.default('0.0.0.0:9464'),
+        // At most 1 MiB: every request is decoded in full before its nested counts (Envoy's headers) are checked.
         max_message_bytes: z
           .number()
           .int()
           .min(1024)
+          .max(1024 * 1024)
           .default(64 * 1024),
         shutdown_grace: duration('10s', undefined, TIMER_CEILING),
         /** On SIGTERM, keep serving this long while not ready (so traffic moves away), before refusing new calls. */

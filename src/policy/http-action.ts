@@ -17,17 +17,21 @@ export function isHttpAction(action: string): boolean {
 }
 
 /**
- * The action for a request with `method` and request target `uri`, as a proxy forwards them: the query string and
- * fragment are dropped, nothing else is touched (the engine refuses what is not canonical).
+ * The action for a request with `method` and request target `uri`, as a proxy forwards them: the query string is
+ * dropped, nothing else is touched (the engine refuses what is not canonical). A `#` is kept, so it is refused: a
+ * client never sends a fragment, and a proxy passes `/public/x#/../../admin` upstream whole, where a server that
+ * cleans paths serves `/admin`.
  */
 export function httpAction(method: string, uri: string): string {
-  const end = uri.search(/[?#]/);
+  const end = uri.indexOf('?');
   return `${method} ${end === -1 ? uri : uri.slice(0, end)}`;
 }
 
 const METHOD = /^[A-Z]+$/;
-// Unreserved characters (RFC 3986 §2.3) and the separators "/" and "\": never to be sent encoded.
-const ENCODED_FORBIDDEN = /%(?:2[dDeEfF]|3\d|[46][1-9a-fA-F]|[57][0-9aA]|5[cCfF]|7[eE])/;
+// Unreserved characters (RFC 3986 §2.3) and the separators "/" and "\": never to be sent encoded. Control bytes
+// (%00-%1F, %7F) and the lead bytes of overlong UTF-8 (%C0, %C1, which decode to "." or "/" in lax decoders) are
+// never canonical either.
+const ENCODED_FORBIDDEN = /%(?:2[dDeEfF]|3\d|[46][1-9a-fA-F]|[57][0-9aA]|5[cCfF]|7[eEfF]|[01][0-9a-fA-F]|[cC][01])/;
 const MALFORMED_ESCAPE = /%(?![0-9a-fA-F]{2})/;
 // Controls, whitespace, "\", ";", "?" and "#" (the last two are cut by httpAction; anywhere else they are smuggled).
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
@@ -42,7 +46,9 @@ export function refuseNonCanonical(action: string): string | undefined {
   if (!path.startsWith('/')) return 'the request path does not start with "/"';
   if (FORBIDDEN_CHAR.test(path)) return 'the request path holds a control character, whitespace, "\\", ";", "?" or "#"';
   if (MALFORMED_ESCAPE.test(path)) return 'the request path holds a "%" that is not a percent-encoded byte';
-  if (ENCODED_FORBIDDEN.test(path)) return 'the request path holds an encoded "/", "\\" or unreserved character (such as %2F or %2E)';
+  if (ENCODED_FORBIDDEN.test(path)) {
+    return 'the request path holds an encoded "/", "\\", unreserved or control character (such as %2F, %2E or %00)';
+  }
   const segments = path.split('/');
   for (let i = 1; i < segments.length; i++) {
     const segment = segments[i]!;

@@ -66,14 +66,23 @@ export function readCheckRequest(request: WireCheckRequest): EnvoyRequest {
     throw new RequestError('INVALID_ARGUMENT', `the CheckRequest has more than ${MAX_CONTEXT_EXTENSIONS} context_extensions`);
   }
   const headers = new RequestHeaders(http);
-  const grpc = GRPC_CONTENT_TYPE.test(headers.first('content-type') ?? '');
+  // A gRPC call is a POST; any other method with a gRPC content-type is decided as the HTTP request it is.
+  const grpc = http.method === 'POST' && GRPC_CONTENT_TYPE.test(headers.first('content-type') ?? '');
   return {
     action: actionOf(http, grpc, extensions[ACTION_EXTENSION]),
     grpc,
     requestId: requestIdFrom(headers.first('x-request-id') ?? http.id),
     token: headers.authorization(),
-    foreignIdentityHeaders: headers.names().filter((name) => name.startsWith(IDENTITY_HEADER_PREFIX) && !OWN_HEADERS.has(name)),
+    foreignIdentityHeaders: headers.names().filter(isForeignIdentityHeader),
   };
+}
+
+/**
+ * An `x-gatehouse-*` header gatehouse does not set itself, read with `_` as `-`: CGI, WSGI and FastCGI upstreams map
+ * `x_gatehouse_subject` and `x-gatehouse-subject` to one name, so an underscore form would sit beside the real one.
+ */
+function isForeignIdentityHeader(name: string): boolean {
+  return name.replace(/_/g, '-').startsWith(IDENTITY_HEADER_PREFIX) && !OWN_HEADERS.has(name);
 }
 
 function actionOf(http: WireHttpRequest, grpc: boolean, override: string | undefined): string {

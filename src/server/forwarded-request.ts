@@ -76,6 +76,8 @@ export function readForward(headers: DistinctHeaders, mode: ForwardedHeaders): F
   if (uri === '') return refused(`${uriName} is empty`);
   if (!PRINTABLE.test(uri)) return refused(`${uriName} holds a control character, whitespace or a byte outside printable ASCII`);
   if (!uri.startsWith('/')) return refused(`${uriName} is not a path (an absolute URI or "*" is never forwarded)`);
+  // A client never sends a fragment; one in a forwarded URI is smuggling a path past the rules (http-action.ts).
+  if (uri.includes('#')) return refused(`${uriName} holds a "#" (a fragment is never sent)`);
   const method = values.get(family!.method);
   if (method === undefined)
     return refused(`the original method is missing: the proxy must send ${display(family!.method)} with ${uriName}`);

@@ -26,7 +26,8 @@ export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
 
 /**
  * The identity headers for `principal` (undefined for a public rule: every header empty). Values are claims, so
- * anything outside printable ASCII (a CR/LF that would smuggle a header, say) is percent-encoded, `%` included.
+ * anything outside printable ASCII (a CR/LF that would smuggle a header, say) is percent-encoded, `%` and `,` (the
+ * list separator of roles and scopes) included.
  * Every header is sent, empty or not: a proxy that copies a missing header may pass its own placeholder instead.
  */
 export function identityHeaders(principal: Principal | undefined): Record<IdentityHeader, string> {
@@ -36,14 +37,23 @@ export function identityHeaders(principal: Principal | undefined): Record<Identi
     'x-gatehouse-tenant': headerValue(principal?.tenantId),
     'x-gatehouse-object-id': headerValue(principal?.objectId),
     'x-gatehouse-client': headerValue(principal?.clientId),
-    'x-gatehouse-roles': headerValue(principal?.roles.join(',')),
-    'x-gatehouse-scopes': headerValue(principal?.scopes.join(',')),
+    'x-gatehouse-roles': listValue(principal?.roles),
+    'x-gatehouse-scopes': listValue(principal?.scopes),
   };
 }
 
+// Printable ASCII but "%" (the escape itself) and "," (the list separator: a role named "x,Admin" must not read as two).
+const PLAIN = /^[\x20-\x24\x26-\x2b\x2d-\x7e]*$/;
+const NOT_PLAIN = /[^\x20-\x24\x26-\x2b\x2d-\x7e]/gu;
+
 function headerValue(text: string | undefined): string {
   if (!text) return '';
-  return /^[\x20-\x24\x26-\x7e]*$/.test(text) ? text : text.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+  return PLAIN.test(text) ? text : text.replace(NOT_PLAIN, (c) => encodeURIComponent(c));
+}
+
+/** Items each encoded (a "," inside one becomes %2C), then joined with ",". */
+function listValue(items: readonly string[] | undefined): string {
+  return items ? items.map(headerValue).join(',') : '';
 }
 
 export type DenialStatus = 401 | 403 | 503;

@@ -80,6 +80,10 @@ for (const proxyCase of PROXIES) {
         ['X-Gatehouse-Roles', 'Orders.Admin'],
         ['X-Gatehouse-Tenant', 'forged-tenant'],
         ['X-Gatehouse-Reason', 'forged'],
+        // CGI-style upstreams read these as the real names (nginx drops them; Caddy must too).
+        ['X_Gatehouse_Subject', 'admin'],
+        ['X-Gatehouse_Roles', 'Orders.Admin'],
+        ['X_Gatehouse-Tenant', 'forged-tenant'],
       ];
       const { res, reached } = await send('GET', '/orders/42', [bearer(reader), ...forged]);
       assert.equal(res.status, 200);
@@ -122,6 +126,14 @@ for (const proxyCase of PROXIES) {
       assert.equal(deleted.res.status, 403);
       assert.equal(deleted.reached, undefined);
       assert.equal(deleted.res.header('x-gatehouse-reason'), 'NO_MATCHING_RULE');
+    });
+
+    it('never lets a "#" carry a path past a public rule (/health#/../admin)', async () => {
+      for (const target of ['/health#/../admin', '/health#/../../orders/42', '/orders/42#/../../admin']) {
+        const { res, reached } = await send('GET', target, [bearer(reader)]);
+        assert.ok(res.status >= 400, `${target}: ${res.status}`);
+        assert.equal(reached, undefined, `${target} reached the upstream`);
+      }
     });
 
     it('never allows /orders/../admin or /orders/..%2fadmin by the GET /orders/* rule', async () => {

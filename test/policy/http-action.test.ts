@@ -59,6 +59,9 @@ describe('HTTP action patterns', () => {
 describe('canonical paths', () => {
   it('the action drops the query string and fragment, nothing else', () => {
     assert.equal(httpAction('GET', '/orders/42?expand=items#top'), 'GET /orders/42');
+    // A fragment is never sent: one in a request target stays, to be refused (a proxy passes it upstream whole).
+    assert.equal(httpAction('GET', '/public/x#/../../admin'), 'GET /public/x#/../../admin');
+    assert.notEqual(refuseNonCanonical(httpAction('GET', '/public/x#/../../admin')), undefined);
     assert.equal(httpAction('GET', '/orders/..%2fadmin?x'), 'GET /orders/..%2fadmin');
     assert.equal(isHttpAction('GET /x'), true);
     assert.equal(isHttpAction('/orders.v1.Orders/GetOrder'), false);
@@ -98,6 +101,11 @@ describe('canonical paths', () => {
       '/orders\r\nx-injected: 1',
       '/orders?x',
       '/orders#x',
+      '/public/x%00',
+      '/public/%0d%0aX-Injected:1',
+      '/public/%7f',
+      '/public/%C0%AE%C0%AE/admin',
+      '/public/%c1%9c',
       'http://evil.example/orders',
     ];
     for (const path of refused) assert.notEqual(refuseNonCanonical(`GET ${path}`), undefined, JSON.stringify(path));

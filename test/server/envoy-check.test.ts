@@ -104,6 +104,30 @@ describe('Envoy ext_authz v3 Check', () => {
     assert.equal(audit?.subject, 'alice');
   });
 
+  it('removes underscore spellings of the identity headers too (CGI upstreams read them as the real ones)', async () => {
+    const response = await envoy.check({
+      path: '/orders/42',
+      headers: [bearer(reader), ['x_gatehouse_subject', 'root'], ['x-gatehouse_roles', 'Orders.Admin'], ['x_gatehouse-x', '1']],
+    });
+    assert.equal(response.http_response, 'ok_response');
+    assert.deepEqual([...(response.ok_response!.headers_to_remove ?? [])].sort(), [
+      'x-gatehouse_roles',
+      'x_gatehouse-x',
+      'x_gatehouse_subject',
+    ]);
+  });
+
+  it('a gRPC content-type on a method other than POST is decided as the HTTP request it is', async () => {
+    const response = await envoy.check({
+      method: 'DELETE',
+      grpc: true,
+      path: GET_ORDER,
+      headers: [bearer(reader), ['x-request-id', 'envoy-grpc-del']],
+    });
+    assert.equal(gh.logs.audit('envoy-grpc-del')[0]?.action, `DELETE ${GET_ORDER}`);
+    assert.notEqual(response.http_response, 'ok_response');
+  });
+
   it('allows a gRPC request by its full method name, headers sent raw in header_map', async () => {
     const response = await envoy.check({
       grpc: true,

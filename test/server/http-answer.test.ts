@@ -40,6 +40,13 @@ describe('identity headers', () => {
     assert.equal(headers['x-gatehouse-subject'], 'eve%0D%0Ax-gatehouse-roles: Admin');
     assert.equal(headers['x-gatehouse-client'], 'caf%C3%A9 100%25');
   });
+
+  it('encode a "," inside a role or scope, so one role can never read as two', () => {
+    const headers = identityHeaders(principal({ roles: ['Orders.Read', 'x,Orders.Admin'], scopes: ['a,b'] }));
+    assert.equal(headers['x-gatehouse-roles'], 'Orders.Read,x%2COrders.Admin');
+    assert.deepEqual(headers['x-gatehouse-roles'].split(',').map(decodeURIComponent), ['Orders.Read', 'x,Orders.Admin']);
+    assert.equal(headers['x-gatehouse-scopes'], 'a%2Cb');
+  });
 });
 
 describe('refusals', () => {
