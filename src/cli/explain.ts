@@ -16,12 +16,19 @@ export interface ExplainCommandOptions {
   readonly config: string;
   readonly token?: string;
   readonly action: string;
+  /** `key=value` each: the attributes `when` conditions read. */
+  readonly attribute?: readonly string[];
 }
 
 export async function explainCommand(options: ExplainCommandOptions): Promise<number> {
   const checked = checkConfigFile(options.config);
   if (!checked.ok) {
     console.error(renderProblems(options.config, checked.problems));
+    return EXIT_FAILED;
+  }
+  const attributes = parseAttributes(options.attribute ?? []);
+  if (typeof attributes === 'string') {
+    console.error(attributes);
     return EXIT_FAILED;
   }
   const token = options.token ? await readTokenArgument(options.token) : '';
@@ -35,12 +42,13 @@ export async function explainCommand(options: ExplainCommandOptions): Promise<nu
   }
 
   const principal = verified.valid ? verified.principal : undefined;
-  const steps = explain(authorizer.policy, principal, options.action);
+  const steps = explain(authorizer.policy, principal, options.action, { facts: { attributes }, nowMs: Date.now() });
   const header: Row[] = verified.valid
     ? [['token', 'valid'], ...principalRows(fromPrincipal(verified.principal)).map(([k, v]): Row => [`  ${k}`, v])]
     : [['token', `invalid: ${verified.reason}: ${verified.message}`]];
   if (!verified.valid && verified.detail) header.push(['  detail', verified.detail]);
   header.push(['action', options.action]);
+  for (const [key, value] of Object.entries(attributes)) header.push([`attribute ${key}`, value]);
   console.log(renderRows(header));
   if (!verified.valid) console.log('(explaining the rules without a principal)');
   console.log(`\nrules, in order (the first whose pattern matches decides):\n${renderSteps(steps)}\n`);
@@ -50,11 +58,24 @@ export async function explainCommand(options: ExplainCommandOptions): Promise<nu
   return decision.allowed ? EXIT_OK : EXIT_DENIED;
 }
 
+/** `--attribute key=value`, repeated; a flag without `=` is an error message. */
+function parseAttributes(flags: readonly string[]): Record<string, string> | string {
+  const entries: [string, string][] = [];
+  for (const flag of flags) {
+    const at = flag.indexOf('=');
+    if (at <= 0) return `--attribute expects key=value, got ${JSON.stringify(flag)}`;
+    entries.push([flag.slice(0, at), flag.slice(at + 1)]);
+  }
+  // fromEntries defines own properties: a key such as __proto__ stays a key.
+  return Object.fromEntries(entries);
+}
+
 function renderSteps(steps: readonly ExplainStep[]): string {
   if (steps.length === 0) return '  (no rules)';
-  const rows = steps.map(({ rule, matched, decided, why }, i): Row => {
+  const rows = steps.flatMap(({ rule, matched, decided, why, condition }, i): Row[] => {
     const state = decided ? 'DECIDES' : matched ? 'skipped' : 'no match';
-    return [`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`];
+    const row: Row = [`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`];
+    return condition ? [row, ['', `${' '.repeat(9)}condition: ${condition}`]] : [row];
   });
   return renderRows(rows);
 }

@@ -93,7 +93,8 @@ program
   .addOption(configOption().makeOptionMandatory())
   .option('--token <token>', 'the token, or - to read it from stdin (omit: no token)')
   .requiredOption('--action <action>', 'a gRPC method (/orders.v1.Orders/GetOrder) or resource:verb')
-  .action(async (opts: { config: string; token?: string; action: string }) => {
+  .option('--attribute <key=value>', 'an attribute for `when` conditions (repeat for more)', collect, [])
+  .action(async (opts: { config: string; token?: string; action: string; attribute: string[] }) => {
     const { explainCommand } = await import('./explain.js');
     finish(await explainCommand(opts));
   });
@@ -131,4 +132,8 @@ try {
   if (!(err instanceof CommanderError)) throw err;
   // Help and --version exit 0; anything else commander refused is a usage error.
   process.exitCode = err.exitCode === 0 ? 0 : EXIT_FAILED;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -7,7 +7,7 @@
  * Allowed: the handler gets the principal through `principalOf(call)` or `incomingCall()`. Unary and
  * streaming alike: the check runs on the call's metadata, before the handler starts or reads a message.
  */
-import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type ServerInterceptor } from '@grpc/grpc-js';
+import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { stripBearer } from '../contract/bearer.js';
 import type { AuthClient } from './auth-client.js';
 import type { Principal } from './decision.js';
@@ -25,6 +25,12 @@ export const DEFAULT_SKIPPED_METHODS: readonly string[] = Object.freeze([
   '/grpc.reflection.v1alpha.ServerReflection/',
 ]);
 
+/** What `attributes` is given: the call's method path and its metadata (no message has been read yet). */
+export interface CallFacts {
+  readonly method: string;
+  readonly metadata: Metadata;
+}
+
 export interface ServerInterceptorOptions {
   readonly authClient: AuthClient;
   /**
@@ -39,6 +45,11 @@ export interface ServerInterceptorOptions {
    * logged as a warning (rate limited) and counted.
    */
   readonly failOpen?: boolean;
+  /**
+   * The attributes to send with each call's question, for rules whose `when` reads `attributes` (say a tenant id
+   * from a metadata entry). The AuthClient caches by them too. A throw refuses the call (fail closed).
+   */
+  readonly attributes?: (call: CallFacts) => Readonly<Record<string, string>> | undefined;
   /** Default: the AuthClient's logger. */
   readonly logger?: ClientLogger;
   /** At most one fail-open warning per this many ms (the next says how many were held back); default 10 000. */
@@ -46,7 +57,10 @@ export interface ServerInterceptorOptions {
 }
 
 export function createServerInterceptor(options: ServerInterceptorOptions): ServerInterceptor {
-  const { authClient, failOpen = false } = options;
+  const { authClient, failOpen = false, attributes } = options;
+  if (attributes !== undefined && typeof attributes !== 'function') {
+    throw optionsError('createServerInterceptor', 'attributes must be a function of the call');
+  }
   if (!authClient || typeof authClient.authorize !== 'function') throw optionsError('createServerInterceptor', 'authClient is required');
   const skipped = skipMatcher(options.skip ?? DEFAULT_SKIPPED_METHODS);
   const logger = options.logger ?? authClient.logger;
@@ -78,8 +92,14 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
           attachIncomingCall(metadata, context);
           inContext(() => next(metadata));
         };
-        authClient
-          .authorize(token, method.path, undefined, { requestId })
+        let asked: Promise<Awaited<ReturnType<AuthClient['authorize']>>>;
+        try {
+          asked = authClient.authorize(token, method.path, attributes?.({ method: method.path, metadata }), { requestId });
+        } catch (err) {
+          call.sendStatus(gatehouseFailureStatus(err));
+          return;
+        }
+        asked
           .then(
             (decision) => (decision.allowed ? admit(decision.principal) : call.sendStatus(deniedStatus(decision))),
             (err: unknown) => {

@@ -112,6 +112,9 @@ const oidcIssuer = z
 
 const listenAddress = z.string().regex(/^(\[[0-9a-f:]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'must be host:port');
 
+/** The longest `when` expression a rule may carry, in characters (with the AST node limit, its evaluation bound). */
+export const MAX_CONDITION_LENGTH = 2048;
+
 const rule = z
   .object({
     id,
@@ -125,6 +128,8 @@ const rule = z
     any_groups: z.array(z.string().min(1)).min(1).optional(),
     all_groups: z.array(z.string().min(1)).min(1).optional(),
     app_only: z.boolean().optional(),
+    /** A CEL condition, checked after the other requirements (policy/condition.ts compiles it). */
+    when: z.string().min(1).max(MAX_CONDITION_LENGTH, `at most ${MAX_CONDITION_LENGTH} characters`).optional(),
   })
   .strict();
 

@@ -33,6 +33,7 @@ const KIND: Readonly<Record<WireReason, ReasonKind>> = {
   DELEGATED_REQUIRED: 'policy',
   ISSUER_NOT_ALLOWED_FOR_ACTION: 'policy',
   PATH_NOT_CANONICAL: 'policy',
+  CONDITION_NOT_MET: 'policy',
 };
 
 /** An unknown reason (a newer server) counts as a policy refusal: denied either way. */

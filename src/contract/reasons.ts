@@ -33,6 +33,7 @@ export const AuthzReasons = [
   'DELEGATED_REQUIRED',
   'ISSUER_NOT_ALLOWED_FOR_ACTION',
   'PATH_NOT_CANONICAL',
+  'CONDITION_NOT_MET',
 ] as const;
 
 export type TokenReason = (typeof TokenReasons)[number];

@@ -12,6 +12,8 @@ import { authorize, decideWithoutToken } from '../policy/authorize.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';
 import type { Decision } from '../policy/decision.js';
 import { hashToken, TokenCache } from '../contract/token-cache.js';
+import type { Facts } from '../policy/condition-variables.js';
+import { questionKey } from './question-key.js';
 import { authorizeOutcome, type AuthorizeOutcome, type VerifyOutcome } from './outcome.js';
 
 export interface AuthorizerOptions {
@@ -86,13 +88,16 @@ export class Authorizer {
     }
   }
 
-  /** One decision. */
-  async authorize(token: string, action: string): Promise<AuthorizeOutcome> {
-    return (await this.authorizeMany(token, [action]))[0]!;
+  /** One decision. `facts`: what the door knows of the call (attributes, the HTTP request) for `when` conditions. */
+  async authorize(token: string, action: string, facts?: Facts): Promise<AuthorizeOutcome> {
+    return (await this.authorizeMany(token, [action], facts))[0]!;
   }
 
-  /** One verification (at most), many decisions, in the order of `actions`. */
-  async authorizeMany(token: string, actions: readonly string[]): Promise<AuthorizeOutcome[]> {
+  /**
+   * One verification (at most), many decisions, in the order of `actions`, all with the same `facts`. A decision
+   * whose condition read facts is cached under those facts only (question-key.ts); one that read `now`, never.
+   */
+  async authorizeMany(token: string, actions: readonly string[], facts?: Facts): Promise<AuthorizeOutcome[]> {
     const policy = this.#policy;
     const results: (AuthorizeOutcome | undefined)[] = new Array(actions.length);
     // Keyed by the token itself, so "Bearer <jwt>" and "<jwt>" share one entry.
@@ -100,6 +105,7 @@ export class Authorizer {
     const tokenHash = bare ? hashToken(bare) : '';
     this.#forgetIfKeysRemoved();
     let pending = false;
+    const questions: (string | undefined)[] = new Array(actions.length);
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
       // A public rule needs no token, and a non-canonical HTTP path is refused: both before anything is verified.
@@ -108,7 +114,9 @@ export class Authorizer {
         results[i] = authorizeOutcome(early, undefined, early.allowed ? this.#maxTtlMs : 0, false);
         continue;
       }
-      const hit = bare ? this.#cache.get(tokenHash, action) : undefined;
+      const question = questionKey(policy, action, facts);
+      questions[i] = question;
+      const hit = bare && question !== undefined ? this.#cache.get(tokenHash, question) : undefined;
       // Every cached decision was made for a verified principal (token refusals are not cached).
       if (hit?.principal) results[i] = this.#fromDecision(hit.value, hit.principal, hit.expiresAtMs, true);
       else pending = true;
@@ -124,10 +132,15 @@ export class Authorizer {
       }
       const action = actions[i]!;
       const principal = verified.principal;
-      const decision = authorize(policy, principal, action);
-      const expiresAtMs = Math.min(principal.expiresAt * 1000, this.#clock() + this.#maxTtlMs);
+      const now = this.#clock();
+      const decision = authorize(policy, principal, action, { facts, nowMs: now });
+      const question = questions[i];
+      // A decision that read `now` holds for this instant only: not cached, and cache_for 0 tells callers so.
+      const expiresAtMs = question === undefined ? now : Math.min(principal.expiresAt * 1000, now + this.#maxTtlMs);
       // A reload between verification and here must not let an old-policy decision into the new cache.
-      if (bare && policy === this.#policy) this.#cache.set(tokenHash, action, decision, principal, expiresAtMs, bare.length);
+      if (bare && question !== undefined && policy === this.#policy) {
+        this.#cache.set(tokenHash, question, decision, principal, expiresAtMs, bare.length);
+      }
       results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
     }
     return results as AuthorizeOutcome[];

@@ -13,15 +13,19 @@
  *   GET /orders/*                an HTTP request: its method, then its path (any depth; see http-action.ts)
  *   * /health                    an HTTP request with any method
  *   *                            everything (catch-all)
+ *   GET /users/{user}/orders/*   a named segment: matches like `*` in that one segment and binds `params.user`
+ *                                for the rule's `when` condition (path-params.ts)
  *
  * A matched segment is never empty: `/orders.v1.Orders/*` does not match `/orders.v1.Orders/`.
  * No regular expressions are built from config, so a pattern can never inject one.
  */
 
-/** One `/`-separated part of a pattern: `text`, followed by `*` when `wildcard`. */
+/** One `/`-separated part of a pattern: `text`, followed by `*` when `wildcard`; `param` names a `{name}` segment. */
 export interface Segment {
   readonly text: string;
   readonly wildcard: boolean;
+  /** Set on a named segment `{name}` (text '', wildcard true): the key it binds in `params`. */
+  readonly param?: string;
 }
 
 import { refuseNonCanonical } from './http-action.js';
@@ -33,6 +37,8 @@ export interface ActionPattern {
   /** `any`: the catch-all `*`; `exact`: no wildcard; `wildcard`: at least one segment ends in `*`. */
   readonly kind: 'any' | 'exact' | 'wildcard';
   readonly segments: readonly Segment[];
+  /** True when some segment is named (`{name}`): a matched action binds params (path-params.ts). */
+  readonly named: boolean;
   matches(action: string): boolean;
 }
 
@@ -41,6 +47,9 @@ export class PatternError extends Error {
   override readonly name = 'PatternError';
   readonly code = 'ERR_ACTION_PATTERN';
 }
+
+// `{name}`, a whole segment; the name is an identifier, so that `params.name` reads it in CEL.
+const NAMED_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 const SERVICE_CHARS = /^[A-Za-z0-9_.]*$/;
 const METHOD_CHARS = /^[A-Za-z0-9_]*$/;
@@ -53,9 +62,14 @@ export function compilePattern(source: string): ActionPattern {
   const http = HTTP_PATTERN.exec(source);
   if (http) return compileHttpPattern(source, http[1]!, http[2]!);
   const segments = parseSegments(source);
-  if (source === '*') return { source, kind: 'any', segments, matches: () => true };
-  if (!segments.some((s) => s.wildcard)) return { source, kind: 'exact', segments, matches: (a) => a === source };
-  return { source, kind: 'wildcard', segments, matches: wildcardMatcher(source, segments) };
+  const named = isNamed(segments);
+  if (source === '*') return { source, kind: 'any', segments, named, matches: () => true };
+  if (!segments.some((s) => s.wildcard)) return { source, kind: 'exact', segments, named, matches: (a) => a === source };
+  return { source, kind: 'wildcard', segments, named, matches: wildcardMatcher(source, segments) };
+}
+
+function isNamed(segments: readonly Segment[]): boolean {
+  return segments.some((s) => s.param !== undefined);
 }
 
 /**
@@ -65,16 +79,18 @@ export function compilePattern(source: string): ActionPattern {
 function compileHttpPattern(source: string, method: string, path: string): ActionPattern {
   const pathSegments = splitSegments(source, path);
   // What the pattern can match must be canonical, or the rule could never decide (the engine refuses the rest).
-  const sample = path.replace(/\*/g, 'x');
+  const sample = path.replace(/\*|\{[^/]*\}/g, 'x');
   if (path.includes('%')) invalid(source, 'write the path decoded: a pattern holds no "%"');
   const why = refuseNonCanonical(`GET ${sample}`);
   if (why) invalid(source, `can never match: ${why.replace('the request path', 'the path')}`);
   const segments = [{ text: method === '*' ? '' : method, wildcard: method === '*' }, ...pathSegments];
-  if (!segments.some((s) => s.wildcard)) return { source, kind: 'exact', segments, matches: (a) => a === source };
+  const named = isNamed(segments);
+  if (!segments.some((s) => s.wildcard)) return { source, kind: 'exact', segments, named, matches: (a) => a === source };
   return {
     source,
     kind: 'wildcard',
     segments,
+    named,
     matches: (action) => {
       const space = action.indexOf(' ');
       if (space === -1) return false;
@@ -87,12 +103,24 @@ function compileHttpPattern(source: string, method: string, path: string): Actio
 function splitSegments(source: string, text: string): Segment[] {
   if (/\s/.test(text)) invalid(source, 'contains whitespace, which no action does');
   if (text.includes('**')) invalid(source, '"**" is not supported: "*" already matches a whole segment and never crosses "/"');
+  const names = new Set<string>();
   return text.split('/').map((part): Segment => {
+    if (part.includes('{') || part.includes('}')) return namedSegment(source, part, names);
     const star = part.indexOf('*');
     if (star === -1) return { text: part, wildcard: false };
     if (star !== part.length - 1) invalid(source, '"*" may only end a segment ("Get*"), not sit inside one ("Get*Order")');
     return { text: part.slice(0, -1), wildcard: true };
   });
+}
+
+function namedSegment(source: string, part: string, names: Set<string>): Segment {
+  const name = NAMED_SEGMENT.exec(part)?.[1];
+  if (name === undefined) {
+    invalid(source, `a named segment is a whole segment "{name}", the name an identifier (letters, digits, _), got "${part}"`);
+  }
+  if (names.has(name)) invalid(source, `the segment name "${name}" is used twice`);
+  names.add(name);
+  return { text: '', wildcard: true, param: name };
 }
 
 function parseSegments(source: string): Segment[] {
@@ -104,6 +132,7 @@ function parseSegments(source: string): Segment[] {
   if (!source.startsWith('/')) {
     // A custom action never holds "/"; "orders.v1.Orders/Get" is a gRPC method missing its leading "/".
     if (segments.length > 1) invalid(source, `custom actions contain no "/"; a gRPC method pattern starts with "/" (/${source})`);
+    if (isNamed(segments)) invalid(source, 'a custom action has no segments to name; use "*"');
     return segments;
   }
   const [, service, method] = segments;
@@ -130,7 +159,7 @@ function invalid(source: string, why: string): never {
 
 function wildcardMatcher(source: string, segments: readonly Segment[]): (action: string) => boolean {
   const last = segments[segments.length - 1] as Segment;
-  if (segments.slice(0, -1).every((s) => !s.wildcard)) {
+  if (last.param === undefined && segments.slice(0, -1).every((s) => !s.wildcard)) {
     // Only the last segment is open: a prefix test with no "/" after it, no splitting needed.
     const prefix = source.slice(0, -1);
     const needsMore = last.text === '';
@@ -140,7 +169,7 @@ function wildcardMatcher(source: string, segments: readonly Segment[]): (action:
 }
 
 /** Walks the action (from `from`) segment by segment without allocating. */
-function matchSegments(segments: readonly Segment[], action: string, from = 0): boolean {
+export function matchSegments(segments: readonly Segment[], action: string, from = 0): boolean {
   let start = from;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] as Segment;

@@ -12,14 +12,25 @@ import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
 import type { AuthzReason } from '../contract/reasons.js';
 import { deny, type Allowed, type Decision, type Denied } from './decision.js';
 import { isHttpAction, refuseNonCanonical } from './http-action.js';
+import { checkCondition, evaluateCondition, type DecisionContext } from './condition-check.js';
 
-/** Decides whether `principal` may perform `action`. `principal` is undefined when no token came. */
-export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string): Decision {
+export type { DecisionContext };
+
+/**
+ * Decides whether `principal` may perform `action`. `principal` is undefined when no token came. `context` gives a
+ * `when` condition its facts and time; a rule with a condition denies without it.
+ */
+export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string, context?: DecisionContext): Decision {
   const refused = refuseAction(action);
   if (refused) return refused;
   const rule = policy.rules[policy.index.firstMatch(action)];
   if (!rule) return deny('NO_MATCHING_RULE', `no rule allows ${action}`);
-  return evaluateRule(policy, rule, principal);
+  return evaluateRule(policy, rule, principal, action, context);
+}
+
+/** The rule that decides `action` (its condition says what a decision depends on), or undefined. */
+export function decidingRule(policy: CompiledPolicy, action: string): CompiledRule | undefined {
+  return policy.rules[policy.index.firstMatch(action)];
 }
 
 /**
@@ -53,6 +64,8 @@ export interface ExplainStep {
   /** Set on the one rule that decided. */
   readonly decided?: Decision;
   readonly why: string;
+  /** On the deciding rule with a `when`: its value, why it could not be evaluated, or why it was not reached. */
+  readonly condition?: string;
 }
 
 /**
@@ -60,7 +73,12 @@ export interface ExplainStep {
  * The deciding step's `decided` is exactly what {@link authorize} returns; when no rule matched,
  * no step has `decided` and authorize returns NO_MATCHING_RULE.
  */
-export function explain(policy: CompiledPolicy, principal: Principal | undefined, action: string): ExplainStep[] {
+export function explain(
+  policy: CompiledPolicy,
+  principal: Principal | undefined,
+  action: string,
+  context?: DecisionContext,
+): ExplainStep[] {
   let decidedBy: CompiledRule | undefined;
   return policy.rules.map((rule): ExplainStep => {
     const hit = rule.patterns.find((p) => p.matches(action));
@@ -70,17 +88,40 @@ export function explain(policy: CompiledPolicy, principal: Principal | undefined
     }
     if (!hit) return { rule: rule.id, matched: false, why: `no pattern matches (${rule.patterns.map((p) => p.source).join(', ')})` };
     decidedBy = rule;
-    const decided = evaluateRule(policy, rule, principal);
+    const decided = evaluateRule(policy, rule, principal, action, context);
     const outcome = !decided.allowed
       ? `denied ${decided.reason}: ${decided.message}`
       : decided.public
         ? 'allowed: public rule, no token needed'
         : 'allowed: every requirement holds';
-    return { rule: rule.id, matched: true, decided, why: `first rule to match, by "${hit.source}"; ${outcome}` };
+    const why = `first rule to match, by "${hit.source}"; ${outcome}`;
+    const condition = rule.condition ? explainCondition(rule, principal, action, context, decided) : undefined;
+    return { rule: rule.id, matched: true, decided, why, ...(condition ? { condition } : {}) };
   });
 }
 
-function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Principal | undefined): Decision {
+function explainCondition(
+  rule: CompiledRule,
+  principal: Principal | undefined,
+  action: string,
+  context: DecisionContext | undefined,
+  decided: Decision,
+): string {
+  const source = `when ${rule.condition?.source ?? ''}`;
+  const before = decided.allowed || decided.reason === 'CONDITION_NOT_MET';
+  if (!principal || !before) return `${source}: not evaluated (an earlier requirement did not hold)`;
+  const result = evaluateCondition(rule, principal, action, context);
+  if (!result) return source;
+  return 'error' in result ? `${source}: could not be evaluated: ${result.error}` : `${source}: ${String(result.value)}`;
+}
+
+function evaluateRule(
+  policy: CompiledPolicy,
+  rule: CompiledRule,
+  principal: Principal | undefined,
+  action: string,
+  context: DecisionContext | undefined,
+): Decision {
   if (rule.public) return rule.allowed;
   // The caller refuses a missing or bad token before asking; fail closed anyway.
   if (!principal) return deny(reasonWithoutToken(rule), 'requires a verified token; none was given', rule.id);
@@ -98,7 +139,12 @@ function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Pri
   if (rule.appOnly === false && principal.appOnly) {
     return deny('DELEGATED_REQUIRED', 'requires a delegated token (on behalf of a user); token is app-only', rule.id);
   }
-  return checkRolesAndScopes(rule, principal) ?? checkGroups(policy, rule, principal) ?? rule.allowed;
+  return (
+    checkRolesAndScopes(rule, principal) ??
+    checkGroups(policy, rule, principal) ??
+    checkCondition(rule, principal, action, context) ??
+    rule.allowed
+  );
 }
 
 function checkRolesAndScopes(rule: CompiledRule, p: Principal): Decision | undefined {

@@ -7,6 +7,8 @@ import type { RuleConfig } from '../config/schema.js';
 import { GUID } from '../contract/guid.js';
 import { ActionIndex, compilePattern, covers, PatternError, type ActionPattern } from './action-pattern.js';
 import { allow, type Allowed } from './decision.js';
+import { compileCondition, conditionEnvironment, ConditionError, type CompiledCondition } from './condition.js';
+import type { Environment } from '@marcbachmann/cel-js';
 
 /** One rule, ready to evaluate. An absent requirement is `undefined`; a present one is never empty. */
 export interface CompiledRule {
@@ -26,6 +28,8 @@ export interface CompiledRule {
   /** Group object ids (names already resolved through the `groups` map). */
   readonly anyGroups: ReadonlySet<string> | undefined;
   readonly allGroups: ReadonlySet<string> | undefined;
+  /** The `when` condition, checked after every other requirement holds. */
+  readonly condition: CompiledCondition | undefined;
   /** The allow decision of this rule, built once so an allowed call allocates nothing. */
   readonly allowed: Allowed;
 }
@@ -37,6 +41,8 @@ export interface CompiledPolicy {
   readonly index: ActionIndex;
   /** Group object id → configured name, so messages can speak in names. */
   readonly groupNames: ReadonlyMap<string, string>;
+  /** Some rule has a `when`: only then does a call look for the facts a decision depends on. */
+  readonly hasConditions: boolean;
 }
 
 /** The rules cannot be compiled. `problems` names each bad rule and key, one line each. */
@@ -64,6 +70,7 @@ export function compileRules(
   const groupIds = idsByName(groups);
   const knownIssuers = new Set(issuerIds);
   const firstIndexOfId = new Map<string, number>();
+  let env: Environment | undefined;
 
   const compiled = rules.map((rule, index): CompiledRule => {
     const where = `rules[${index}] (id ${rule.id})`;
@@ -78,6 +85,15 @@ export function compileRules(
       if (!knownIssuers.has(issuer)) report(`issuers[${i}]`, `unknown issuer id "${issuer}" (known: ${[...knownIssuers].join(', ')})`);
     });
     if (rule.public) checkPublic(rule, report);
+    let condition: CompiledCondition | undefined;
+    if (rule.when !== undefined) {
+      try {
+        condition = compileCondition((env ??= conditionEnvironment()), rule.when);
+      } catch (err) {
+        if (!(err instanceof ConditionError)) throw err;
+        report('when', err.message);
+      }
+    }
 
     return {
       id: rule.id,
@@ -92,6 +108,7 @@ export function compileRules(
       allScopes: toSet(rule.all_scopes),
       anyGroups: resolveGroups(rule.any_groups, groupIds, (i, why) => report(`any_groups[${i}]`, why)),
       allGroups: resolveGroups(rule.all_groups, groupIds, (i, why) => report(`all_groups[${i}]`, why)),
+      condition,
       allowed: allow(rule.id, rule.public),
     };
   });
@@ -108,6 +125,7 @@ export function compileRules(
     rules: compiled,
     index: new ActionIndex(compiled.map((r) => r.patterns)),
     groupNames: new Map(Object.entries(groups)),
+    hasConditions: compiled.some((rule) => rule.condition !== undefined),
   };
 }
 
@@ -129,6 +147,7 @@ function checkPublic(rule: RuleConfig, report: (key: string, why: string) => voi
   const stated = REQUIREMENT_KEYS.filter((key) => rule[key] !== undefined);
   if (stated.length > 0) report('', `a public rule needs no token, so it cannot also require ${stated.join(', ')}`);
   if (rule.app_only !== undefined) report('app_only', 'not allowed on a public rule (no token is checked)');
+  if (rule.when !== undefined) report('when', 'not allowed on a public rule (it is answered before any token or fact is read)');
 }
 
 function idsByName(groups: Readonly<Record<string, string>>): Map<string, string[]> {

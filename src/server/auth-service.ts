@@ -43,7 +43,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
     Authorize: unary<AuthorizeRequest, AuthorizeResponse>(deps, 'Authorize', async (request, requestId) => {
       checkAction(request.action);
       const started = performance.now();
-      const outcome = await deps.authorizer().authorize(request.token, request.action);
+      const outcome = await deps.authorizer().authorize(request.token, request.action, { attributes: request.attributes });
       deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, requestId, 'grpc');
       return toWireAuthorize(outcome);
     }),
@@ -55,7 +55,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       }
       request.actions.forEach(checkAction);
       const started = performance.now();
-      const outcomes = await deps.authorizer().authorizeMany(request.token, request.actions);
+      const outcomes = await deps.authorizer().authorizeMany(request.token, request.actions, { attributes: request.attributes });
       const seconds = (performance.now() - started) / 1000;
       outcomes.forEach((outcome, i) => deps.hooks.onAuthorize(request.actions[i]!, outcome, seconds, requestId, 'grpc'));
       return { results: outcomes.map(toWireAuthorize) };

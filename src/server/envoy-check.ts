@@ -66,5 +66,5 @@ async function check(deps: EnvoyCheckDeps, request: EnvoyRequest): Promise<WireC
 /** A request carrying two tokens is refused as such, before the engine is asked about either. */
 function decide(authorizer: Authorizer, request: EnvoyRequest): Promise<AuthorizeOutcome> {
   if (typeof request.token !== 'string') return Promise.resolve(authorizeOutcome(request.token, undefined, 0, false));
-  return authorizer.authorize(request.token, request.action);
+  return authorizer.authorize(request.token, request.action, request.facts);
 }

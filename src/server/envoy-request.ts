@@ -11,6 +11,8 @@ import { httpAction } from '../policy/http-action.js';
 import { IDENTITY_HEADER_PREFIX, IDENTITY_HEADERS } from './http-answer.js';
 import { MAX_ACTION_LENGTH } from './request-limits.js';
 import { RequestError } from './to-status.js';
+import type { Facts } from '../policy/condition-variables.js';
+import { requestFacts } from './request-facts.js';
 
 /** Headers of one CheckRequest, `headers` and `header_map` together (Envoy's own limit is 100 by default). */
 export const MAX_CHECK_HEADERS = 256;
@@ -31,6 +33,7 @@ interface WireHttpRequest {
   readonly id?: string;
   readonly method?: string;
   readonly path?: string;
+  readonly host?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly headerMap?: { readonly headers?: readonly WireHeaderValue[] } | null;
 }
@@ -50,6 +53,11 @@ export interface EnvoyRequest {
   readonly token: string | TokenRefusal;
   /** The `x-gatehouse-*` headers the caller sent that gatehouse does not set itself (lower-cased, each once). */
   readonly foreignIdentityHeaders: readonly string[];
+  /**
+   * For `when` conditions: `attributes` are the route's context_extensions (set by the operator, never by the
+   * caller), `request` the HTTP request (request-facts.ts), built only if a condition reads it.
+   */
+  readonly facts: Facts;
 }
 
 /** A full gRPC method name, `/package.Service/Method`: anything else is decided as the HTTP request it is. */
@@ -74,6 +82,10 @@ export function readCheckRequest(request: WireCheckRequest): EnvoyRequest {
     requestId: requestIdFrom(headers.first('x-request-id') ?? http.id),
     token: headers.authorization(),
     foreignIdentityHeaders: headers.names().filter(isForeignIdentityHeader),
+    facts: {
+      attributes: extensions,
+      request: () => requestFacts(http.method ?? '', http.path ?? '', http.host ?? '', headers.entries()),
+    },
   };
 }
 
@@ -117,6 +129,12 @@ class RequestHeaders {
 
   first(name: string): string | undefined {
     return this.#mapped.get(name)?.[0] ?? this.#raw.get(name)?.[0];
+  }
+
+  /** Every (name, value), `header_map` lines only for names `headers` does not carry (Envoy sends one or the other). */
+  *entries(): Iterable<[string, string]> {
+    for (const [name, values] of this.#mapped) for (const value of values) yield [name, value];
+    for (const [name, values] of this.#raw) if (!this.#mapped.has(name)) for (const value of values) yield [name, value];
   }
 
   names(): string[] {

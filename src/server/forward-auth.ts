@@ -15,6 +15,8 @@ import { denialStatus, identityHeaders, REASON_HEADER, wwwAuthenticate } from '.
 import { MAX_ACTION_LENGTH } from './request-limits.js';
 import { MAX_REQUEST_HEADERS, WIRE_REASONS } from './http-limits.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
+import type { Facts } from '../policy/condition-variables.js';
+import { requestFacts } from './request-facts.js';
 
 export const FORWARD_AUTH_PATH = '/v1/authz';
 
@@ -68,12 +70,14 @@ async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerRe
   if (action.length > MAX_ACTION_LENGTH) {
     return malformed(deps, res, `the method and path are longer than ${MAX_ACTION_LENGTH} characters`, requestId);
   }
-  answer(res, await decide(deps, forward.token, action, requestId));
+  // Attributes: none (a forward has no trusted place for them); the request only if a condition reads it.
+  const facts: Facts = { request: () => forwardedRequestFacts(req, forward.method, forward.uri) };
+  answer(res, await decide(deps, forward.token, action, facts, requestId));
 }
 
-async function decide(deps: ForwardAuthDeps, token: string, action: string, requestId: string): Promise<AuthorizeOutcome> {
+async function decide(deps: ForwardAuthDeps, token: string, action: string, facts: Facts, requestId: string): Promise<AuthorizeOutcome> {
   const started = performance.now();
-  const outcome = await deps.authorizer().authorize(token, action);
+  const outcome = await deps.authorizer().authorize(token, action, facts);
   deps.hooks.onAuthorize(action, outcome, (performance.now() - started) / 1000, requestId, 'http');
   return outcome;
 }
@@ -105,6 +109,14 @@ function refuse(res: ServerResponse, status: number, reason: string, message: st
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** The host the proxy forwarded (X-Forwarded-Host, else X-Original-Host), else the Host it asked gatehouse on. */
+function forwardedRequestFacts(req: IncomingMessage, method: string, uri: string) {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  const first = (name: string) => req.headersDistinct[name]?.[0];
+  return requestFacts(method, uri, first('x-forwarded-host') ?? first('x-original-host') ?? first('host') ?? '', pairs);
 }
 
 function announcesBody(req: IncomingMessage): boolean {

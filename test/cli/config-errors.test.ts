@@ -72,6 +72,29 @@ tokens:
 `,
     names: [/server\.max_message_bytes: /, /tokens\.max_age: unknown key/],
   },
+  {
+    name: 'when conditions that do not compile, reported together with a bad named segment',
+    yaml: `issuers:${ISSUER}
+rules:
+  - id: syntax
+    actions: [/a.v1.A/*]
+    when: 'params.user =='
+  - id: unknown-variable
+    actions: [/b.v1.B/*]
+    when: 'user == "x"'
+  - id: not-bool
+    actions: ['GET /users/{user}']
+    when: params.user
+  - id: segments
+    actions: ['GET /x/{a}/{a}']
+`,
+    names: [
+      /rules\[0\] \(id syntax\)\.when: at 1:15: /,
+      /rules\[1\] \(id unknown-variable\)\.when: at 1:1: Unknown variable: user/,
+      /rules\[2\] \(id not-bool\)\.when: at 1:1: the condition's result is string, not bool/,
+      /rules\[3\] \(id segments\)\.actions\[0\]: .*"a" is used twice/,
+    ],
+  },
 ];
 
 describe('gatehouse serve / check-config with an invalid config', { concurrency: true }, () => {
@@ -101,6 +124,15 @@ describe('gatehouse serve / check-config with an invalid config', { concurrency:
     const result = await runCli(['check-config', '--config', file]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /any_groups\[0\]: unknown group name/);
+  });
+
+  it('check-config reports every bad when condition with its rule id and position, and exits 2', async () => {
+    const file = join(dir, 'check-when.yaml');
+    const when = INVALID.find((c) => c.name.startsWith('when conditions'))!;
+    writeFileSync(file, when.yaml);
+    const result = await runCli(['check-config', '--config', file]);
+    assert.equal(result.code, 2);
+    for (const pattern of when.names) assert.match(result.stderr, pattern);
   });
 
   it('check-config refuses key refetch durations below 1s, naming each key, and exits 2', async () => {

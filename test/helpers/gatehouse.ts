@@ -93,6 +93,8 @@ export interface CallSettings {
   metadata?: Record<string, string>;
   /** Milliseconds; default 10 s. */
   deadlineMs?: number;
+  /** The request's `attributes` (Authorize, AuthorizeBatch); default none. */
+  attributes?: Record<string, string>;
   /** Called when the server's response headers arrive (the call has reached a handler). */
   onHeaders?: (metadata: Metadata) => void;
 }
@@ -128,11 +130,11 @@ export class AuthTestClient {
   }
 
   authorize(token: string, action: string, settings?: CallSettings): Promise<Reply<AuthorizeResponse>> {
-    return this.#call(this.raw.Authorize, { token, action, attributes: {} }, settings);
+    return this.#call(this.raw.Authorize, { token, action, attributes: settings?.attributes ?? {} }, settings);
   }
 
   authorizeBatch(token: string, actions: string[], settings?: CallSettings): Promise<Reply<AuthorizeBatchResponse>> {
-    return this.#call(this.raw.AuthorizeBatch, { token, actions, attributes: {} }, settings);
+    return this.#call(this.raw.AuthorizeBatch, { token, actions, attributes: settings?.attributes ?? {} }, settings);
   }
 
   close(): void {
