@@ -12,8 +12,11 @@ import type { Facts } from '../policy/condition-variables.js';
 export function questionKey(policy: CompiledPolicy, action: string, facts: Facts | undefined): string | undefined {
   // Rules without conditions pay nothing: the action alone is the question.
   if (!policy.hasConditions) return action;
+  // With conditions in the policy, every key is a JSON array, even one of the action alone: an action is any string
+  // a caller chooses, so a raw action could otherwise spell another question's key. (A reload clears every answer,
+  // so keys of the two forms never meet.)
   const reads = decidingRule(policy, action)?.condition?.reads;
-  if (!reads) return action;
+  if (!reads) return JSON.stringify([action]);
   if (reads.has('now')) return undefined;
   const parts: unknown[] = [action];
   if (reads.has('attributes')) parts.push(sortedEntries(Object.entries(facts?.attributes ?? {})));
@@ -22,7 +25,7 @@ export function questionKey(policy: CompiledPolicy, action: string, facts: Facts
     parts.push(request ? [request.method, request.path, request.host, sortedEntries([...request.headers])] : null);
   }
   // JSON quotes whatever the values hold, so no two different fact sets share a key.
-  return parts.length === 1 ? action : JSON.stringify(parts);
+  return JSON.stringify(parts);
 }
 
 function sortedEntries(entries: [string, string][]): [string, string][] {

@@ -3,6 +3,8 @@
 // the decision cache never serves a decision made for other facts, in either order.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { questionKey } from '../../src/decisions/question-key.js';
+import { compileRules } from '../../src/policy/compile-rules.js';
 import { EnvoyTestClient } from '../helpers/envoy-client.js';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -135,5 +137,15 @@ describe('when conditions through the doors', () => {
     assert.equal(denied.header('x-gatehouse-reason'), 'CONDITION_NOT_MET');
     assert.equal((await ask('/reports/q1', [['X-Region', 'eu']])).status, 200);
     assert.equal((await ask('/reports/q1', [['X-Region', 'us']])).status, 403);
+  });
+});
+
+describe('question keys cannot be spelled by an action', () => {
+  it("an action written as another question's key gets its own decision, never that cached one", () => {
+    const policy = compileRules([{ id: 'mine', actions: ['orders:read'], when: 'attributes.tenant == "t1"' }] as never, {}, []);
+    const real = questionKey(policy, 'orders:read', { attributes: { tenant: 't1' } });
+    assert.ok(real);
+    assert.notEqual(questionKey(policy, real, {}), real);
+    assert.notEqual(questionKey(policy, real, { attributes: { tenant: 't1' } }), real);
   });
 });
