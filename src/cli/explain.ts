@@ -35,7 +35,7 @@ export async function explainCommand(options: ExplainCommandOptions): Promise<nu
   }
 
   const principal = verified.valid ? verified.principal : undefined;
-  const steps = explain(authorizer.policy, principal, options.action);
+  const steps = explain(authorizer.policy, principal, options.action, Date.now());
   const header: Row[] = verified.valid
     ? [['token', 'valid'], ...principalRows(fromPrincipal(verified.principal)).map(([k, v]): Row => [`  ${k}`, v])]
     : [['token', `invalid: ${verified.reason}: ${verified.message}`]];
@@ -52,9 +52,10 @@ export async function explainCommand(options: ExplainCommandOptions): Promise<nu
 
 function renderSteps(steps: readonly ExplainStep[]): string {
   if (steps.length === 0) return '  (no rules)';
-  const rows = steps.map(({ rule, matched, decided, why }, i): Row => {
+  const rows = steps.flatMap(({ rule, matched, decided, why, details = [] }, i): Row[] => {
     const state = decided ? 'DECIDES' : matched ? 'skipped' : 'no match';
-    return [`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`];
+    // The session age against max_age and the acrs found, under the deciding rule.
+    return [[`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`], ...details.map((d): Row => ['', `${' '.repeat(9)}${d}`])];
   });
   return renderRows(rows);
 }

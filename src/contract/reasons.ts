@@ -33,6 +33,8 @@ export const AuthzReasons = [
   'DELEGATED_REQUIRED',
   'ISSUER_NOT_ALLOWED_FOR_ACTION',
   'PATH_NOT_CANONICAL',
+  'SESSION_TOO_OLD',
+  'AUTH_CONTEXT_REQUIRED',
 ] as const;
 
 export type TokenReason = (typeof TokenReasons)[number];

@@ -1,10 +1,11 @@
 /**
- * authorize(policy, principal, action) → Decision. Pure: no I/O, no clock, no logging.
+ * authorize(policy, principal, action, nowMs) → Decision. Pure: no I/O, no clock (the caller passes the time), no
+ * logging.
  *
  * The first rule (in config order) with a pattern matching the action decides; no match is a deny.
  * A non-public rule's requirements must all hold and are checked in a fixed order, so the reason
  * given is stable: issuer, app-only/delegated, "token has neither scp nor roles", roles, scopes,
- * groups. Matching is exact and case-sensitive (`Admin` never matches `Admin.Read` or `admin`).
+ * groups, session age (max_age), auth context (a new sign-in or a step-up only helps a caller who may call at all). Matching is exact and case-sensitive (`Admin` never matches `Admin.Read` or `admin`).
  * An allowed call allocates nothing: the allow decision is built once per rule at compile time.
  */
 import type { Principal } from '../contract/principal.js';
@@ -12,14 +13,30 @@ import type { CompiledPolicy, CompiledRule } from './compile-rules.js';
 import type { AuthzReason } from '../contract/reasons.js';
 import { deny, type Allowed, type Decision, type Denied } from './decision.js';
 import { isHttpAction, refuseNonCanonical } from './http-action.js';
+import { checkAuthContext, describeAcrs } from './auth-context.js';
+import { checkSessionAge, describeSession, sessionDeadlineMs } from './session-age.js';
 
-/** Decides whether `principal` may perform `action`. `principal` is undefined when no token came. */
-export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string): Decision {
+/**
+ * Decides whether `principal` may perform `action` at `nowMs` (ms since the epoch; without it no session is fresh
+ * enough for a max_age). `principal` is undefined when no token came.
+ */
+export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string, nowMs?: number): Decision {
   const refused = refuseAction(action);
   if (refused) return refused;
   const rule = policy.rules[policy.index.firstMatch(action)];
   if (!rule) return deny('NO_MATCHING_RULE', `no rule allows ${action}`);
-  return evaluateRule(policy, rule, principal);
+  return evaluateRule(policy, rule, principal, nowMs);
+}
+
+/**
+ * Until when (ms since the epoch) `decision`, made for `principal`, stays the answer {@link authorize} gives, as
+ * far as the rules know: for a decision of a rule with a max_age, the instant the session turns too old; else
+ * Infinity (the token's exp and the cache's own bound still apply). A SESSION_TOO_OLD denial only gets truer.
+ */
+export function decisionValidUntilMs(policy: CompiledPolicy, decision: Decision, principal: Principal | undefined): number {
+  if (!principal || (!decision.allowed && decision.reason === 'SESSION_TOO_OLD')) return Infinity;
+  const rule = policy.rules.find((r) => r.id === decision.rule);
+  return rule ? sessionDeadlineMs(policy, rule, principal) : Infinity;
 }
 
 /**
@@ -53,6 +70,8 @@ export interface ExplainStep {
   /** Set on the one rule that decided. */
   readonly decided?: Decision;
   readonly why: string;
+  /** For the deciding rule: the session age against max_age, the acrs found against auth_contexts. */
+  readonly details?: readonly string[];
 }
 
 /**
@@ -60,7 +79,7 @@ export interface ExplainStep {
  * The deciding step's `decided` is exactly what {@link authorize} returns; when no rule matched,
  * no step has `decided` and authorize returns NO_MATCHING_RULE.
  */
-export function explain(policy: CompiledPolicy, principal: Principal | undefined, action: string): ExplainStep[] {
+export function explain(policy: CompiledPolicy, principal: Principal | undefined, action: string, nowMs?: number): ExplainStep[] {
   let decidedBy: CompiledRule | undefined;
   return policy.rules.map((rule): ExplainStep => {
     const hit = rule.patterns.find((p) => p.matches(action));
@@ -70,17 +89,21 @@ export function explain(policy: CompiledPolicy, principal: Principal | undefined
     }
     if (!hit) return { rule: rule.id, matched: false, why: `no pattern matches (${rule.patterns.map((p) => p.source).join(', ')})` };
     decidedBy = rule;
-    const decided = evaluateRule(policy, rule, principal);
+    const decided = evaluateRule(policy, rule, principal, nowMs);
     const outcome = !decided.allowed
       ? `denied ${decided.reason}: ${decided.message}`
       : decided.public
         ? 'allowed: public rule, no token needed'
         : 'allowed: every requirement holds';
-    return { rule: rule.id, matched: true, decided, why: `first rule to match, by "${hit.source}"; ${outcome}` };
+    const session = nowMs === undefined ? undefined : describeSession(rule, principal, nowMs);
+    const acrs = describeAcrs(rule, principal);
+    const details = [...(session ? [`session: ${session}`] : []), ...(acrs ? [acrs] : [])];
+    const why = `first rule to match, by "${hit.source}"; ${outcome}`;
+    return { rule: rule.id, matched: true, decided, why, ...(details.length > 0 ? { details } : {}) };
   });
 }
 
-function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Principal | undefined): Decision {
+function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Principal | undefined, nowMs: number | undefined): Decision {
   if (rule.public) return rule.allowed;
   // The caller refuses a missing or bad token before asking; fail closed anyway.
   if (!principal) return deny(reasonWithoutToken(rule), 'requires a verified token; none was given', rule.id);
@@ -98,7 +121,13 @@ function evaluateRule(policy: CompiledPolicy, rule: CompiledRule, principal: Pri
   if (rule.appOnly === false && principal.appOnly) {
     return deny('DELEGATED_REQUIRED', 'requires a delegated token (on behalf of a user); token is app-only', rule.id);
   }
-  return checkRolesAndScopes(rule, principal) ?? checkGroups(policy, rule, principal) ?? rule.allowed;
+  return (
+    checkRolesAndScopes(rule, principal) ??
+    checkGroups(policy, rule, principal) ??
+    checkSessionAge(policy, rule, principal, nowMs) ??
+    checkAuthContext(rule, principal) ??
+    rule.allowed
+  );
 }
 
 function checkRolesAndScopes(rule: CompiledRule, p: Principal): Decision | undefined {
@@ -166,6 +195,9 @@ function reasonWithoutToken(rule: CompiledRule): AuthzReason {
   if (rule.appOnly === false) return 'DELEGATED_REQUIRED';
   if (rule.anyScopes || rule.allScopes) return 'MISSING_SCOPE';
   if (rule.anyGroups || rule.allGroups) return rule.anyRoles || rule.allRoles ? 'MISSING_ROLE' : 'MISSING_GROUP';
+  if (rule.anyRoles || rule.allRoles) return 'MISSING_ROLE';
+  if (rule.maxAgeSeconds !== undefined) return 'SESSION_TOO_OLD';
+  if (rule.authContexts) return 'AUTH_CONTEXT_REQUIRED';
   // Roles, or no requirement but "authenticated": no reason says exactly that, and none may allow.
   return 'MISSING_ROLE';
 }
