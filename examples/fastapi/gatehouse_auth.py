@@ -42,6 +42,7 @@ TOKEN_REASONS = frozenset(
         "TENANT_NOT_ALLOWED",
         "TOKEN_NOT_FOR_THIS_API",
         "CLAIMS_INVALID",
+        "SESSION_TOO_OLD",
     }
 )
 UNAVAILABLE_REASONS = frozenset({"KEYS_UNAVAILABLE"})
@@ -110,7 +111,7 @@ def require(action: str) -> Callable[[Request], Principal]:
             raise unavailable(f"gatehouse did not answer ({code.name if code else 'error'})") from err
         if response.allowed:
             return principal_from_wire(response.principal)
-        raise refusal(reason_name(response.denial.reason), response.denial.message)
+        raise refusal(reason_name(response.denial.reason), response.denial.message, response.denial.challenge)
 
     return dependency
 
@@ -122,12 +123,15 @@ def reason_name(number: int) -> str:
         return f"REASON_{number}"
 
 
-def refusal(reason: str, message: str) -> HTTPException:
-    """The HTTP answer to a denial, as gatehouse's own HTTP doors give it (src/server/http-answer.ts)."""
-    kind = reason_kind(reason)
+def refusal(reason: str, message: str, claims_challenge: str = "") -> HTTPException:
+    """The HTTP answer to a denial, as gatehouse's own HTTP doors give it (src/server/http-answer.ts).
+
+    A denial carrying a claims challenge (AUTH_CONTEXT_REQUIRED for a cp1 client) is a 401 sending it as it is.
+    """
+    kind = "token" if claims_challenge else reason_kind(reason)
     if kind == "unavailable":
         return unavailable(message, reason)
-    headers = {"X-Gatehouse-Reason": reason, "WWW-Authenticate": challenge(reason, message)}
+    headers = {"X-Gatehouse-Reason": reason, "WWW-Authenticate": claims_challenge or challenge(reason, message)}
     return HTTPException(status_code=401 if kind == "token" else 403, detail=f"{reason}: {message}", headers=headers)
 
 
@@ -140,7 +144,10 @@ def challenge(reason: str, message: str) -> str:
     """RFC 6750 §3: no error code when no token came, else invalid_token or insufficient_scope with a description."""
     if reason == "TOKEN_MISSING":
         return 'Bearer realm="gatehouse"'
-    error = "invalid_token" if reason_kind(reason) == "token" else "insufficient_scope"
+    if reason == "SESSION_TOO_OLD":
+        error = "insufficient_user_authentication"  # RFC 9470: sign in again
+    else:
+        error = "invalid_token" if reason_kind(reason) == "token" else "insufficient_scope"
     return f'Bearer realm="gatehouse", error="{error}", error_description="{quoted(f"{reason}: {message}")}"'
 
 

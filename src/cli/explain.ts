@@ -72,10 +72,11 @@ function parseAttributes(flags: readonly string[]): Record<string, string> | str
 
 function renderSteps(steps: readonly ExplainStep[]): string {
   if (steps.length === 0) return '  (no rules)';
-  const rows = steps.flatMap(({ rule, matched, decided, why, condition }, i): Row[] => {
+  const rows = steps.flatMap(({ rule, matched, decided, why, condition, details = [] }, i): Row[] => {
     const state = decided ? 'DECIDES' : matched ? 'skipped' : 'no match';
-    const row: Row = [`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`];
-    return condition ? [row, ['', `${' '.repeat(9)}condition: ${condition}`]] : [row];
+    // Under the deciding rule: its condition, the session age against max_age and the acrs found.
+    const notes = [...(condition ? [`condition: ${condition}`] : []), ...details];
+    return [[`  ${i + 1}. ${rule}`, `${state.padEnd(9)}${why}`], ...notes.map((note): Row => ['', `${' '.repeat(9)}${note}`])];
   });
   return renderRows(rows);
 }

@@ -5,7 +5,7 @@
  */
 import type { AuthorizeResponse, VerifyResponse } from '../contract/messages.js';
 import type { WireReason } from '../contract/reasons.js';
-import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
+import { reasonKind, refusalKind, type ReasonKind } from '../contract/reason-kind.js';
 import { msFromDuration } from '../contract/wire-duration.js';
 import { principalFromWire } from '../contract/wire-principal.js';
 import type { Principal } from '../contract/principal.js';
@@ -33,10 +33,18 @@ export interface Allowed extends DecisionBase {
 export interface Denied extends DecisionBase {
   readonly allowed: false;
   readonly reason: WireReason;
-  /** `token`: UNAUTHENTICATED; `policy`: PERMISSION_DENIED; `unavailable`: gatehouse could not decide. */
+  /**
+   * `token`: UNAUTHENTICATED; `policy`: PERMISSION_DENIED; `unavailable`: gatehouse could not decide. A denial with
+   * a `challenge` is `token`: the caller must come back with a new token.
+   */
   readonly kind: ReasonKind;
   /** Safe to show the caller; never contains the token. */
   readonly message: string;
+  /**
+   * A `WWW-Authenticate` value to hand the caller, when gatehouse sent one: for AUTH_CONTEXT_REQUIRED, Microsoft's
+   * claims challenge (`Bearer realm="", authorization_uri="…", error="insufficient_claims", claims="<base64>"`).
+   */
+  readonly challenge?: string;
 }
 
 export type Decision = Allowed | Denied;
@@ -52,12 +60,14 @@ export function decisionFromWire(response: AuthorizeResponse): Decision {
   // Strictly true: a missing field decodes as false, and anything else is not an allow.
   if (response.allowed === true) return { ...base, allowed: true };
   const reason = response.denial?.reason ?? 'REASON_UNSPECIFIED';
+  const challenge = response.denial?.challenge || undefined;
   return {
     ...base,
     allowed: false,
     reason,
-    kind: reasonKind(reason),
+    kind: refusalKind(reason, challenge),
     message: response.denial?.message || 'denied by gatehouse',
+    ...(challenge ? { challenge } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import type { Denied } from './decision.js';
 import { isClientError } from './errors.js';
 
 export const REASON_METADATA_KEY = 'gatehouse-reason';
+/** A denial's challenge (gatehouse's `Denial.challenge`) travels in this trailer, as HTTP would send it. */
+export const CHALLENGE_METADATA_KEY = 'www-authenticate';
 
 /** Reasons of refusals made without a decision from gatehouse (beside gatehouse.v1.Reason's names). */
 export type LocalReason = 'GATEHOUSE_UNAVAILABLE' | 'GATEHOUSE_ERROR' | 'TOKEN_UNAVAILABLE' | 'TOKEN_MISSING';
@@ -16,7 +18,9 @@ const CODE_OF_KIND = { token: status.UNAUTHENTICATED, policy: status.PERMISSION_
 
 /** gatehouse said no. */
 export function deniedStatus(decision: Denied): StatusObject {
-  return refusal(CODE_OF_KIND[decision.kind], decision.reason, decision.message);
+  const status = refusal(CODE_OF_KIND[decision.kind], decision.reason, decision.message);
+  if (decision.challenge) status.metadata.set(CHALLENGE_METADATA_KEY, decision.challenge);
+  return status;
 }
 
 /** gatehouse could not be asked, or did not answer: fail closed. Callers see one status for every way it failed. */

@@ -24,22 +24,39 @@ const duration = (fallback: string, min?: Bound, max?: Bound) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use 500ms, 30s, 5m, 1h)` });
-        return z.NEVER;
-      }
-      if (min && ms < parseDuration(min.text)!) {
-        ctx.addIssue({ code: 'custom', message: `must be at least ${min.text}, got ${JSON.stringify(value)} (${min.why})` });
-        return z.NEVER;
-      }
-      if (max && ms > parseDuration(max.text)!) {
-        ctx.addIssue({ code: 'custom', message: `must be at most ${max.text}, got ${JSON.stringify(value)} (${max.why})` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+    .transform((value, ctx) => durationMs(value, ctx, min, max));
+
+/** A duration with no default: absent stays undefined (a setting that is off unless stated). */
+const optionalDuration = (min?: Bound, max?: Bound) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => durationMs(value, ctx, min, max))
+    .optional();
+
+function durationMs(
+  value: string | number,
+  ctx: { addIssue(issue: { code: 'custom'; message: string }): void },
+  min?: Bound,
+  max?: Bound,
+): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use 500ms, 30s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  if (min && ms < parseDuration(min.text)!) {
+    ctx.addIssue({ code: 'custom', message: `must be at least ${min.text}, got ${JSON.stringify(value)} (${min.why})` });
+    return z.NEVER;
+  }
+  if (max && ms > parseDuration(max.text)!) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${max.text}, got ${JSON.stringify(value)} (${max.why})` });
+    return z.NEVER;
+  }
+  return ms;
+}
+
+/** A max_age of 0 would refuse every session; below a second, clock skew and `iat`'s whole seconds decide instead. */
+const MAX_AGE_FLOOR: Bound = { text: '1s', why: 'sign-in times are whole seconds' };
 
 /** Key fetches are triggered by timers and by callers: below these, one config or one caller makes a fetch loop. */
 const KEY_REFETCH_FLOOR = { text: '1s', why: 'shorter makes gatehouse refetch keys in a loop' };
@@ -130,6 +147,13 @@ const rule = z
     app_only: z.boolean().optional(),
     /** A CEL condition, checked after the other requirements (policy/condition.ts compiles it). */
     when: z.string().min(1).max(MAX_CONDITION_LENGTH, `at most ${MAX_CONDITION_LENGTH} characters`).optional(),
+    /** Accept only sessions signed in (auth_time, else iat) at most this long ago; tokens.max_age applies too. */
+    max_age: optionalDuration(MAX_AGE_FLOOR),
+    /** Entra Conditional Access authentication context ids (`acrs`), any of. */
+    auth_contexts: z
+      .array(z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be an authentication context id such as c1'))
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -180,6 +204,8 @@ export const configSchema = z
     tokens: z
       .object({
         clock_skew: duration('60s'),
+        /** Every non-public rule: accept only sessions signed in at most this long ago (a rule's max_age may be shorter). */
+        max_age: optionalDuration(MAX_AGE_FLOOR),
         max_bytes: z
           .number()
           .int()

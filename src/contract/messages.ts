@@ -47,6 +47,8 @@ export interface WirePrincipal {
 export interface WireDenial {
   reason: WireReason;
   message: string;
+  /** A WWW-Authenticate value (a claims challenge); '' or absent when there is none. */
+  challenge?: string;
 }
 
 export interface VerifyRequest {

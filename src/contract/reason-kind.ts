@@ -34,7 +34,20 @@ const KIND: Readonly<Record<WireReason, ReasonKind>> = {
   ISSUER_NOT_ALLOWED_FOR_ACTION: 'policy',
   PATH_NOT_CANONICAL: 'policy',
   CONDITION_NOT_MET: 'policy',
+  // Decided by a rule, yet the remedy is a new sign-in: like an expired token, 401 / UNAUTHENTICATED.
+  SESSION_TOO_OLD: 'token',
+  // A refusal by the rules (403), unless it carries a claims challenge: see refusalKind.
+  AUTH_CONTEXT_REQUIRED: 'policy',
 };
+
+/**
+ * The kind of one refusal: its reason's, except that a refusal carrying a claims challenge (`Denial.challenge`,
+ * AUTH_CONTEXT_REQUIRED for a client that declared `cp1`) is a token problem: the caller gets a new token with the
+ * claims asked for, so every door answers 401 / UNAUTHENTICATED with the challenge, as Microsoft's flow expects.
+ */
+export function refusalKind(reason: string, challenge: string | undefined): ReasonKind {
+  return challenge ? 'token' : reasonKind(reason);
+}
 
 /** An unknown reason (a newer server) counts as a policy refusal: denied either way. */
 export function reasonKind(reason: string): ReasonKind {

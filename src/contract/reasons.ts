@@ -34,6 +34,8 @@ export const AuthzReasons = [
   'ISSUER_NOT_ALLOWED_FOR_ACTION',
   'PATH_NOT_CANONICAL',
   'CONDITION_NOT_MET',
+  'SESSION_TOO_OLD',
+  'AUTH_CONTEXT_REQUIRED',
 ] as const;
 
 export type TokenReason = (typeof TokenReasons)[number];

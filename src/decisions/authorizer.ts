@@ -8,7 +8,9 @@ import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
 import type { Principal } from '../contract/principal.js';
 import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
-import { authorize, decideWithoutToken } from '../policy/authorize.js';
+import { authorize, decideWithoutToken, decisionValidUntilMs } from '../policy/authorize.js';
+import { claimsChallenge } from '../policy/auth-context.js';
+import { authorizationEndpoint } from '../verification/authorization-endpoint.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';
 import type { Decision } from '../policy/decision.js';
 import { hashToken, TokenCache } from '../contract/token-cache.js';
@@ -135,8 +137,10 @@ export class Authorizer {
       const now = this.#clock();
       const decision = authorize(policy, principal, action, { facts, nowMs: now });
       const question = questions[i];
-      // A decision that read `now` holds for this instant only: not cached, and cache_for 0 tells callers so.
-      const expiresAtMs = question === undefined ? now : Math.min(principal.expiresAt * 1000, now + this.#maxTtlMs);
+      // A decision that read `now` holds for this instant only: not cached, and cache_for 0 tells callers so. Else
+      // never past the token's exp, the cache's bound, nor the instant the rules would answer otherwise (max_age).
+      const validUntilMs = decisionValidUntilMs(policy, decision, principal);
+      const expiresAtMs = question === undefined ? now : Math.min(principal.expiresAt * 1000, now + this.#maxTtlMs, validUntilMs);
       // A reload between verification and here must not let an old-policy decision into the new cache.
       if (bare && question !== undefined && policy === this.#policy) {
         this.#cache.set(tokenHash, question, decision, principal, expiresAtMs, bare.length);
@@ -155,6 +159,20 @@ export class Authorizer {
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
-    return authorizeOutcome(decision, principal, Math.max(0, expiresAtMs - this.#clock()), cached);
+    const cacheForMs = Math.max(0, expiresAtMs - this.#clock());
+    return authorizeOutcome(
+      decision,
+      principal,
+      Number.isFinite(cacheForMs) ? cacheForMs : 0,
+      cached,
+      this.#challenge(decision, principal),
+    );
+  }
+
+  /** The claims challenge a denial asks for, pointing at the authorize endpoint of the token's issuer. */
+  #challenge(decision: Decision, principal: Principal): string | undefined {
+    if (decision.allowed || !decision.challengeFor) return undefined;
+    const uri = authorizationEndpoint(this.verification, principal);
+    return uri ? claimsChallenge(uri, decision.challengeFor) : undefined;
   }
 }

@@ -11,6 +11,7 @@ export function compilePolicy(config: Config) {
     config.rules,
     config.groups,
     config.issuers.map((i) => i.id),
+    { maxAgeMs: config.tokens.max_age, clockSkewMs: config.tokens.clock_skew },
   );
 }
 

@@ -49,19 +49,23 @@ export interface DeniedOutcome extends OutcomeBase {
   readonly message: string;
   /** Operator-only detail (logs), never sent to callers. */
   readonly detail?: string;
+  /** A `WWW-Authenticate` value for the caller (AUTH_CONTEXT_REQUIRED's claims challenge); absent when none. */
+  readonly challenge?: string;
 }
 
 export type AuthorizeOutcome = AllowedOutcome | DeniedOutcome;
 
 /**
  * The one place an AuthorizeOutcome is built: from the rules' decision for `principal` (undefined for a public
- * rule, which needs no token), or from the refusal of the token, which decides before any rule.
+ * rule, which needs no token), or from the refusal of the token, which decides before any rule. `challenge`: the
+ * claims challenge of a denial that asks for one (the engine knows where the issuer's authorize endpoint is).
  */
 export function authorizeOutcome(
   decided: Decision | TokenRefusal,
   principal: Principal | undefined,
   cacheForMs: number,
   cached: boolean,
+  challenge?: string,
 ): AuthorizeOutcome {
   if ('valid' in decided) {
     const { reason, message, detail } = decided;
@@ -71,5 +75,5 @@ export function authorizeOutcome(
   const issuerId = principal?.issuerId ?? '';
   if (decided.allowed) return { allowed: true, principal, issuerId, rule: decided.rule, cacheForMs, cached };
   const { reason, message, rule } = decided;
-  return { allowed: false, principal, issuerId, reason, message, rule, cacheForMs, cached };
+  return { allowed: false, principal, issuerId, reason, message, rule, cacheForMs, cached, ...(challenge ? { challenge } : {}) };
 }

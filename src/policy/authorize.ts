@@ -1,10 +1,12 @@
 /**
- * authorize(policy, principal, action) → Decision. Pure: no I/O, no clock, no logging.
+ * authorize(policy, principal, action, context) → Decision. Pure: no I/O, no clock (the caller passes the time), no
+ * logging.
  *
  * The first rule (in config order) with a pattern matching the action decides; no match is a deny.
  * A non-public rule's requirements must all hold and are checked in a fixed order, so the reason
  * given is stable: issuer, app-only/delegated, "token has neither scp nor roles", roles, scopes,
- * groups. Matching is exact and case-sensitive (`Admin` never matches `Admin.Read` or `admin`).
+ * groups, the `when` condition, session age (max_age), auth context (a new sign-in or a step-up only helps a caller
+ * who may call at all). Matching is exact and case-sensitive (`Admin` never matches `Admin.Read` or `admin`).
  * An allowed call allocates nothing: the allow decision is built once per rule at compile time.
  */
 import type { Principal } from '../contract/principal.js';
@@ -13,12 +15,15 @@ import type { AuthzReason } from '../contract/reasons.js';
 import { deny, type Allowed, type Decision, type Denied } from './decision.js';
 import { isHttpAction, refuseNonCanonical } from './http-action.js';
 import { checkCondition, evaluateCondition, type DecisionContext } from './condition-check.js';
+import { checkAuthContext, describeAcrs } from './auth-context.js';
+import { checkSessionAge, describeSession, sessionDeadlineMs } from './session-age.js';
 
 export type { DecisionContext };
 
 /**
  * Decides whether `principal` may perform `action`. `principal` is undefined when no token came. `context` gives a
- * `when` condition its facts and time; a rule with a condition denies without it.
+ * `when` condition its facts, and the rules the time (`nowMs`): without it, a rule with a condition or a max_age
+ * denies.
  */
 export function authorize(policy: CompiledPolicy, principal: Principal | undefined, action: string, context?: DecisionContext): Decision {
   const refused = refuseAction(action);
@@ -31,6 +36,17 @@ export function authorize(policy: CompiledPolicy, principal: Principal | undefin
 /** The rule that decides `action` (its condition says what a decision depends on), or undefined. */
 export function decidingRule(policy: CompiledPolicy, action: string): CompiledRule | undefined {
   return policy.rules[policy.index.firstMatch(action)];
+}
+
+/**
+ * Until when (ms since the epoch) `decision`, made for `principal`, stays the answer {@link authorize} gives, as
+ * far as the rules know: for a decision of a rule with a max_age, the instant the session turns too old; else
+ * Infinity (the token's exp and the cache's own bound still apply). A SESSION_TOO_OLD denial only gets truer.
+ */
+export function decisionValidUntilMs(policy: CompiledPolicy, decision: Decision, principal: Principal | undefined): number {
+  if (!principal || (!decision.allowed && decision.reason === 'SESSION_TOO_OLD')) return Infinity;
+  const rule = policy.rules.find((r) => r.id === decision.rule);
+  return rule ? sessionDeadlineMs(policy, rule, principal) : Infinity;
 }
 
 /**
@@ -66,6 +82,8 @@ export interface ExplainStep {
   readonly why: string;
   /** On the deciding rule with a `when`: its value, why it could not be evaluated, or why it was not reached. */
   readonly condition?: string;
+  /** For the deciding rule: the session age against max_age, the acrs found against auth_contexts. */
+  readonly details?: readonly string[];
 }
 
 /**
@@ -96,7 +114,17 @@ export function explain(
         : 'allowed: every requirement holds';
     const why = `first rule to match, by "${hit.source}"; ${outcome}`;
     const condition = rule.condition ? explainCondition(rule, principal, action, context, decided) : undefined;
-    return { rule: rule.id, matched: true, decided, why, ...(condition ? { condition } : {}) };
+    const session = context === undefined ? undefined : describeSession(rule, principal, context.nowMs);
+    const acrs = describeAcrs(rule, principal);
+    const details = [...(session ? [`session: ${session}`] : []), ...(acrs ? [acrs] : [])];
+    return {
+      rule: rule.id,
+      matched: true,
+      decided,
+      why,
+      ...(condition ? { condition } : {}),
+      ...(details.length > 0 ? { details } : {}),
+    };
   });
 }
 
@@ -143,6 +171,8 @@ function evaluateRule(
     checkRolesAndScopes(rule, principal) ??
     checkGroups(policy, rule, principal) ??
     checkCondition(rule, principal, action, context) ??
+    checkSessionAge(policy, rule, principal, context?.nowMs) ??
+    checkAuthContext(rule, principal) ??
     rule.allowed
   );
 }
@@ -212,6 +242,9 @@ function reasonWithoutToken(rule: CompiledRule): AuthzReason {
   if (rule.appOnly === false) return 'DELEGATED_REQUIRED';
   if (rule.anyScopes || rule.allScopes) return 'MISSING_SCOPE';
   if (rule.anyGroups || rule.allGroups) return rule.anyRoles || rule.allRoles ? 'MISSING_ROLE' : 'MISSING_GROUP';
+  if (rule.anyRoles || rule.allRoles) return 'MISSING_ROLE';
+  if (rule.maxAgeSeconds !== undefined) return 'SESSION_TOO_OLD';
+  if (rule.authContexts) return 'AUTH_CONTEXT_REQUIRED';
   // Roles, or no requirement but "authenticated": no reason says exactly that, and none may allow.
   return 'MISSING_ROLE';
 }

@@ -30,6 +30,10 @@ export interface CompiledRule {
   readonly allGroups: ReadonlySet<string> | undefined;
   /** The `when` condition, checked after every other requirement holds. */
   readonly condition: CompiledCondition | undefined;
+  /** The shorter of the rule's `max_age` and `tokens.max_age`, in seconds; undefined when neither applies. */
+  readonly maxAgeSeconds: number | undefined;
+  /** Authentication context ids (`acrs`), any of. */
+  readonly authContexts: readonly string[] | undefined;
   /** The allow decision of this rule, built once so an allowed call allocates nothing. */
   readonly allowed: Allowed;
 }
@@ -43,6 +47,16 @@ export interface CompiledPolicy {
   readonly groupNames: ReadonlyMap<string, string>;
   /** Some rule has a `when`: only then does a call look for the facts a decision depends on. */
   readonly hasConditions: boolean;
+  /** `tokens.clock_skew`, for the session age (`max_age`). */
+  readonly clockSkewSeconds: number;
+}
+
+/** Settings from outside `rules` that rules obey. */
+export interface PolicyOptions {
+  /** `tokens.max_age` in ms: every non-public rule's longest session. */
+  readonly maxAgeMs?: number | undefined;
+  /** `tokens.clock_skew` in ms. */
+  readonly clockSkewMs?: number;
 }
 
 /** The rules cannot be compiled. `problems` names each bad rule and key, one line each. */
@@ -54,7 +68,17 @@ export class PolicyError extends Error {
   }
 }
 
-const REQUIREMENT_KEYS = ['issuers', 'any_roles', 'all_roles', 'any_scopes', 'all_scopes', 'any_groups', 'all_groups'] as const;
+const REQUIREMENT_KEYS = [
+  'issuers',
+  'any_roles',
+  'all_roles',
+  'any_scopes',
+  'all_scopes',
+  'any_groups',
+  'all_groups',
+  'max_age',
+  'auth_contexts',
+] as const;
 
 /**
  * Compiles `rules` (in config order: the first rule whose patterns match decides).
@@ -65,6 +89,7 @@ export function compileRules(
   rules: readonly RuleConfig[],
   groups: Readonly<Record<string, string>>,
   issuerIds: readonly string[],
+  options: PolicyOptions = {},
 ): CompiledPolicy {
   const problems: string[] = [];
   const groupIds = idsByName(groups);
@@ -109,6 +134,8 @@ export function compileRules(
       anyGroups: resolveGroups(rule.any_groups, groupIds, (i, why) => report(`any_groups[${i}]`, why)),
       allGroups: resolveGroups(rule.all_groups, groupIds, (i, why) => report(`all_groups[${i}]`, why)),
       condition,
+      maxAgeSeconds: rule.public ? undefined : shortest(rule.max_age, options.maxAgeMs),
+      authContexts: rule.auth_contexts,
       allowed: allow(rule.id, rule.public),
     };
   });
@@ -126,7 +153,14 @@ export function compileRules(
     index: new ActionIndex(compiled.map((r) => r.patterns)),
     groupNames: new Map(Object.entries(groups)),
     hasConditions: compiled.some((rule) => rule.condition !== undefined),
+    clockSkewSeconds: (options.clockSkewMs ?? 0) / 1000,
   };
+}
+
+/** The shorter of two optional durations (ms), in whole seconds (sign-in claims are whole seconds). */
+function shortest(a: number | undefined, b: number | undefined): number | undefined {
+  const ms = Math.min(a ?? Infinity, b ?? Infinity);
+  return ms === Infinity ? undefined : Math.floor(ms / 1000);
 }
 
 function compilePatterns(actions: readonly string[], report: (key: string, why: string) => void): ActionPattern[] {

@@ -18,6 +18,8 @@ export interface Denied {
   readonly reason: AuthzReason;
   readonly message: string;
   readonly rule: string;
+  /** AUTH_CONTEXT_REQUIRED for a client that handles claims challenges: the context the challenge asks for. */
+  readonly challengeFor?: string;
 }
 
 export type Decision = Allowed | Denied;

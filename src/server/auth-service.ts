@@ -99,7 +99,7 @@ function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
   return {
     allowed: outcome.allowed,
     principal: outcome.principal ? toWirePrincipal(outcome.principal) : null,
-    denial: outcome.allowed ? null : { reason: outcome.reason, message: outcome.message },
+    denial: outcome.allowed ? null : { reason: outcome.reason, message: outcome.message, challenge: outcome.challenge ?? '' },
     rule: outcome.rule,
     cacheFor: durationFromMs(outcome.cacheForMs),
   };

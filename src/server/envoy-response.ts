@@ -6,7 +6,7 @@
  * Envoy reads one as allowed.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { reasonKind, type ReasonKind } from '../contract/reason-kind.js';
+import { refusalKind, type ReasonKind } from '../contract/reason-kind.js';
 import { toStruct } from '../contract/struct.js';
 import type { WireStruct } from '../contract/messages.js';
 import type { AllowedOutcome, DeniedOutcome } from '../decisions/outcome.js';
@@ -64,9 +64,9 @@ export function allowResponse(outcome: AllowedOutcome, request: EnvoyRequest, st
 }
 
 export function denyResponse(outcome: DeniedOutcome, request: EnvoyRequest): WireCheckResponse {
-  const code = GRPC_CODE[reasonKind(outcome.reason)];
+  const code = GRPC_CODE[refusalKind(outcome.reason, outcome.challenge)];
   const text = `${outcome.reason}: ${outcome.message}`;
-  const challenge = wwwAuthenticate(outcome.reason, outcome.message);
+  const challenge = wwwAuthenticate(outcome.reason, outcome.message, outcome.challenge);
   const headers = [header(REASON_HEADER, outcome.reason)];
   if (challenge) headers.push(header('www-authenticate', challenge));
   if (request.grpc) headers.push(header('grpc-status', String(code)), header('grpc-message', grpcMessage(text)));
@@ -74,7 +74,7 @@ export function denyResponse(outcome: DeniedOutcome, request: EnvoyRequest): Wir
   return {
     status: { code, message: text },
     deniedResponse: {
-      status: { code: denialStatus(outcome.reason) },
+      status: { code: denialStatus(outcome.reason, outcome.challenge) },
       headers,
       body: request.grpc ? '' : `${JSON.stringify({ reason: outcome.reason, message: outcome.message })}\n`,
     },

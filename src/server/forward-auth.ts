@@ -87,9 +87,9 @@ function answer(res: ServerResponse, outcome: AuthorizeOutcome): void {
     res.writeHead(200, { ...identityHeaders(outcome.principal), 'content-length': '0' }).end();
     return;
   }
-  const challenge = wwwAuthenticate(outcome.reason, outcome.message);
+  const challenge = wwwAuthenticate(outcome.reason, outcome.message, outcome.challenge);
   if (challenge) res.setHeader('www-authenticate', challenge);
-  refuse(res, denialStatus(outcome.reason), outcome.reason, outcome.message);
+  refuse(res, denialStatus(outcome.reason, outcome.challenge), outcome.reason, outcome.message);
 }
 
 function malformed(deps: ForwardAuthDeps, res: ServerResponse, problem: string, requestId: string): void {

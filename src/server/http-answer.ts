@@ -4,7 +4,7 @@
  * `X-Gatehouse-Reason` of a refusal. One place, so every door says the same thing the same way.
  */
 import type { Principal } from '../contract/principal.js';
-import { reasonKind } from '../contract/reason-kind.js';
+import { reasonKind, refusalKind } from '../contract/reason-kind.js';
 import type { Reason } from '../contract/reasons.js';
 
 /** Every header gatehouse sets upstream starts with this; any other of that prefix a caller sent is removed. */
@@ -58,22 +58,28 @@ function listValue(items: readonly string[] | undefined): string {
 
 export type DenialStatus = 401 | 403 | 503;
 
-/** 401 for a token problem, 403 for a refusal by the rules, 503 when gatehouse could not decide (no keys). */
-export function denialStatus(reason: Reason): DenialStatus {
-  const kind = reasonKind(reason);
+/**
+ * 401 for a token problem (SESSION_TOO_OLD included: sign in again) and for any refusal carrying a claims
+ * challenge, 403 for a refusal by the rules, 503 when gatehouse could not decide (no keys).
+ */
+export function denialStatus(reason: Reason, challenge?: string): DenialStatus {
+  const kind = refusalKind(reason, challenge);
   return kind === 'token' ? 401 : kind === 'unavailable' ? 503 : 403;
 }
 
 /**
  * The `WWW-Authenticate` challenge of a refusal (RFC 6750 §3): no error code when no token came,
- * `invalid_token` for a refused token, `insufficient_scope` for a refusal by the rules; undefined when gatehouse
- * could not decide (a new token would not help).
+ * `invalid_token` for a refused token, `insufficient_user_authentication` (RFC 9470) for a session older than
+ * max_age, `insufficient_scope` for a refusal by the rules; undefined when gatehouse could not decide (a new token
+ * would not help). A denial's own `challenge` (Microsoft's claims challenge) is sent as it is, instead.
  */
-export function wwwAuthenticate(reason: Reason, message: string): string | undefined {
+export function wwwAuthenticate(reason: Reason, message: string, challenge?: string): string | undefined {
+  if (challenge) return challenge;
   const kind = reasonKind(reason);
   if (kind === 'unavailable') return undefined;
   if (reason === 'TOKEN_MISSING') return 'Bearer realm="gatehouse"';
-  const error = kind === 'token' ? 'invalid_token' : 'insufficient_scope';
+  const error =
+    reason === 'SESSION_TOO_OLD' ? 'insufficient_user_authentication' : kind === 'token' ? 'invalid_token' : 'insufficient_scope';
   return `Bearer realm="gatehouse", error="${error}", error_description="${quoted(`${reason}: ${message}`)}"`;
 }
 

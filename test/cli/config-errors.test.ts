@@ -68,9 +68,9 @@ server:
   max_message_bytes: 10
 tokens:
   clock_skew: 60s
-  max_age: 1h
+  max_lifetime: 1h
 `,
-    names: [/server\.max_message_bytes: /, /tokens\.max_age: unknown key/],
+    names: [/server\.max_message_bytes: /, /tokens\.max_lifetime: unknown key/],
   },
   {
     name: 'when conditions that do not compile, reported together with a bad named segment',

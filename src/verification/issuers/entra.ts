@@ -36,5 +36,6 @@ export function entraSources(config: EntraIssuerConfig): KeySource[] {
         : `${authority}/${config.tenant}/v2.0/.well-known/openid-configuration`,
     staticMetadata: undefined,
     expectedIssuer: undefined,
+    authorizationEndpoint: `${authority}/${config.tenant}/oauth2/${version === 1 ? '' : 'v2.0/'}authorize`,
   }));
 }

@@ -9,6 +9,8 @@ export interface IssuerMetadata {
   /** The `issuer` of the discovery document; for Entra multi-tenant, a `{tenantid}` template. */
   readonly issuer: string;
   readonly jwksUri: string;
+  /** The discovery document's `authorization_endpoint`, where a claims challenge sends the user; absent if none. */
+  readonly authorizationEndpoint?: string;
 }
 
 export interface KeySource {
@@ -33,6 +35,8 @@ export interface KeySource {
   readonly staticMetadata: IssuerMetadata | undefined;
   /** For OIDC: the configured issuer, which discovery must confirm and tokens must carry exactly. */
   readonly expectedIssuer: string | undefined;
+  /** For Entra: the authorize endpoint derived from the authority, used when discovery names none. */
+  readonly authorizationEndpoint?: string;
 }
 
 export const TENANT_TEMPLATE = '{tenantid}';
@@ -49,5 +53,8 @@ export function metadataFromDiscovery(doc: Record<string, unknown>, source: KeyS
     throw new Error(`discovery issuer "${issuer}" differs from the configured "${source.expectedIssuer}"`);
   }
   if (!isSecureUrl(jwksUri)) throw new Error(`discovery jwks_uri must be https (http only on loopback): ${jwksUri}`);
-  return { issuer, jwksUri };
+  const authorize = doc.authorization_endpoint;
+  // It is quoted into a WWW-Authenticate header: only a plain, secure URL is kept (a bad one means no challenge).
+  const usable = typeof authorize === 'string' && /^[\x21-\x7e]+$/.test(authorize) && !/["\\]/.test(authorize) && isSecureUrl(authorize);
+  return { issuer, jwksUri, ...(usable ? { authorizationEndpoint: authorize } : {}) };
 }
