@@ -42,6 +42,7 @@ TOKEN_REASONS = frozenset(
         "TENANT_NOT_ALLOWED",
         "TOKEN_NOT_FOR_THIS_API",
         "CLAIMS_INVALID",
+        "TOKEN_REVOKED",
     }
 )
 UNAVAILABLE_REASONS = frozenset({"KEYS_UNAVAILABLE"})

@@ -12,7 +12,9 @@ import { authorize, decideWithoutToken } from '../policy/authorize.js';
 import type { CompiledPolicy } from '../policy/compile-rules.js';
 import type { Decision } from '../policy/decision.js';
 import { hashToken, TokenCache } from '../contract/token-cache.js';
-import { authorizeOutcome, type AuthorizeOutcome, type VerifyOutcome } from './outcome.js';
+import { authorizeOutcome, type AuthorizeOutcome, type TokenRefusal, type VerifyOutcome } from './outcome.js';
+import { describeRevocation, RevocationList } from '../policy/revocation-list.js';
+import type { RevocationsInForce } from './revocation-source.js';
 
 export interface AuthorizerOptions {
   readonly verification: VerificationContext;
@@ -22,7 +24,11 @@ export interface AuthorizerOptions {
   readonly decisionMaxEntries: number;
   /** Byte bound of the cache (0 disables caching; absent: no byte bound). */
   readonly decisionMaxBytes?: number;
+  /** The revocation list in force, read on every call (absent: nothing is revoked). */
+  readonly revocations?: RevocationsInForce;
 }
+
+const NO_REVOCATIONS: RevocationsInForce = { list: RevocationList.empty };
 
 export class Authorizer {
   readonly verification: VerificationContext;
@@ -35,12 +41,14 @@ export class Authorizer {
   readonly #cache: TokenCache<Decision>;
   #policy: CompiledPolicy;
   #keyGeneration = 0;
+  readonly #revocations: RevocationsInForce;
 
   constructor(options: AuthorizerOptions) {
     this.verification = options.verification;
     this.#policy = options.policy;
     this.#clock = options.clock;
     this.#maxTtlMs = options.decisionMaxTtlMs;
+    this.#revocations = options.revocations ?? NO_REVOCATIONS;
     this.#cache = new TokenCache({
       maxEntries: options.decisionMaxEntries,
       maxTtlMs: options.decisionMaxTtlMs,
@@ -73,11 +81,11 @@ export class Authorizer {
   /** The callers have already dropped what a removed key invalidated (#forgetIfKeysRemoved). */
   async #verify(token: string, tokenHash: string, tokenLength: number): Promise<VerifyOutcome> {
     const hit = tokenHash ? this.#cache.verified(tokenHash) : undefined;
-    if (hit) return { valid: true, principal: hit, cached: true };
+    if (hit) return this.#revoked(hit) ?? { valid: true, principal: hit, cached: true };
     try {
       const verified = await verifyToken(this.verification, token);
       const principal = tokenHash ? this.#cache.setVerified(tokenHash, verified, tokenLength) : verified;
-      return { valid: true, principal, cached: false };
+      return this.#revoked(principal) ?? { valid: true, principal, cached: false };
     } catch (err) {
       if (isTokenError(err)) {
         return { valid: false, reason: err.reason, message: err.message, detail: err.detail, issuerId: err.issuerId };
@@ -109,8 +117,11 @@ export class Authorizer {
         continue;
       }
       const hit = bare ? this.#cache.get(tokenHash, action) : undefined;
-      // Every cached decision was made for a verified principal (token refusals are not cached).
-      if (hit?.principal) results[i] = this.#fromDecision(hit.value, hit.principal, hit.expiresAtMs, true);
+      // Every cached decision was made for a verified principal (token refusals are not cached); a revocation
+      // loaded since is checked on the cached principal, so it is never served past the list.
+      const revoked = hit?.principal && this.#revoked(hit.principal);
+      if (revoked) results[i] = authorizeOutcome(revoked, undefined, 0, false);
+      else if (hit?.principal) results[i] = this.#fromDecision(hit.value, hit.principal, hit.expiresAtMs, true);
       else pending = true;
     }
     if (!pending) return results as AuthorizeOutcome[];
@@ -139,6 +150,14 @@ export class Authorizer {
     if (generation === this.#keyGeneration) return;
     this.#keyGeneration = generation;
     this.#cache.clear();
+  }
+
+  /** TOKEN_REVOKED when an entry of the list in force matches (a few hash lookups), else undefined. */
+  #revoked(principal: Principal): TokenRefusal | undefined {
+    const match = this.#revocations.list.match(principal);
+    if (!match) return undefined;
+    const message = describeRevocation(match);
+    return { valid: false, reason: 'TOKEN_REVOKED', message, detail: `revocation entry [${match.index}]`, issuerId: principal.issuerId };
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
