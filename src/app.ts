@@ -49,6 +49,13 @@ export interface Gatehouse {
    * validate, or rules that do not compile, leave the running ones in force.
    */
   reloadFile(file: string, trigger: string): Promise<void>;
+  /** The revocation file in force (absolute), or undefined; a config reload may name another. */
+  revocationsFile(): string | undefined;
+  /**
+   * Re-reads the revocation file and logs the outcome (never rejects); `onlyIfChanged`: skip a file whose text is
+   * the same. A file that does not load leaves the last good list in force.
+   */
+  reloadRevocations(trigger: string, onlyIfChanged?: boolean): Promise<void>;
   /** Not ready, refuse new calls, finish in-flight calls, close listeners. */
   shutdown(): Promise<void>;
 }
@@ -77,6 +84,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     { clock: deps.clock, fetch: deps.fetch, observer },
     {
       reloaded: (outcome) => metrics.countReload(outcome),
+      revocationsLoaded: (outcome, entries) => metrics.countRevocationLoad(outcome, entries),
       issuersLoading: (ids) => {
         issuerIds = new Set(ids);
       },
@@ -156,7 +164,13 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
   }
   const prefetched = engine.authorizer.verification.keyCache.start();
   logger.info(
-    { grpc: grpc.port, http: http.port, issuers: config.issuers.map((i) => i.id), rules: config.rules.length },
+    {
+      grpc: grpc.port,
+      http: http.port,
+      issuers: config.issuers.map((i) => i.id),
+      rules: config.rules.length,
+      revocations: engine.revocations.list.size,
+    },
     'gatehouse listening',
   );
 
@@ -181,6 +195,17 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       warnRestartNeeded(config, next, logger);
       logger.level = next.logging.level;
       logger.info({ file, trigger, issuers: next.issuers.map((i) => i.id), rules: next.rules.length }, 'config reloaded');
+    },
+    revocationsFile: () => engine.revocations.file,
+    async reloadRevocations(trigger, onlyIfChanged = false) {
+      const before = engine.revocations.list;
+      try {
+        const entries = await engine.reloadRevocations(onlyIfChanged);
+        if (engine.revocations.list !== before) logger.info({ file: engine.revocations.file, trigger, entries }, 'revocations loaded');
+      } catch (err) {
+        const why = err instanceof ConfigError ? { problems: err.problems } : { err };
+        logger.error({ file: engine.revocations.file, trigger, ...why }, 'revocations load failed; the last good list stays in force');
+      }
     },
     async shutdown() {
       draining = true;

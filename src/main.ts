@@ -1,17 +1,15 @@
 /**
- * The one module with process side effects: start gatehouse, then own the process's signals and the watch
- * on the config file. SIGTERM/SIGINT drain and exit 0 (a second signal exits 1 at once); SIGHUP or a change
- * of the config file reloads the rules, and a reload that fails keeps the running rules.
+ * The one module with process side effects: start gatehouse, then own the process's signals and the watches
+ * on the config file and the revocation file. SIGTERM/SIGINT drain and exit 0 (a second signal exits 1 at once);
+ * SIGHUP or a change of the config file reloads the rules, and a reload that fails keeps the running rules; SIGHUP
+ * or a change of the revocation file reloads the list, and one that fails keeps the last good list.
  */
-import { readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
 import type { Config } from './config/schema.js';
+import { watchFile } from './config/watch-file.js';
 import { installGrpcJsLogger } from './telemetry/grpc-js-logger.js';
 import type { Logger } from './telemetry/logger.js';
-
-/** Editors and Kubernetes change a file in several steps; wait for the last one. */
-const DEBOUNCE_MS = 200;
 
 export interface RunServerOptions {
   /** The file `config` came from; SIGHUP and changes to it reload. Without it, there is nothing to reload. */
@@ -38,10 +36,10 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     if (reloader) void reloader.reload('file change');
     else changedWhileStarting = true;
   };
-  const unwatch = configFile ? watchFile(configFile, onChange, logger) : () => {};
+  const unwatch = configFile ? watchFile(configFile, onChange, cannotWatch(logger, configFile)) : () => {};
   // Installed now: SIGHUP's default action would end a process still starting.
   process.on('SIGHUP', () => {
-    if (reloader) void reloader.reload('SIGHUP');
+    if (reloader) void reloader.reload('SIGHUP').then(() => gatehouse.reloadRevocations('SIGHUP'));
     else if (configFile) changedWhileStarting = true;
     else logger.info('SIGHUP: no config file to reload (this config is built in)');
   });
@@ -52,7 +50,8 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     unwatch();
     throw err;
   }
-  if (configFile) reloader = configReloader(gatehouse, configFile, startedText);
+  const revocations = revocationWatch(gatehouse, logger);
+  if (configFile) reloader = configReloader(gatehouse, configFile, startedText, revocations.follow);
   if (changedWhileStarting) onChange();
 
   let stopping = false;
@@ -65,6 +64,7 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     stopping = true;
     reloader?.stop();
     unwatch();
+    revocations.stop();
     logger.info({ signal }, 'shutting down: finishing in-flight calls');
     gatehouse
       .shutdown()
@@ -88,7 +88,7 @@ type Trigger = 'SIGHUP' | 'file change';
  * Hands reloads to gatehouse (which validates, applies, counts and logs them, one at a time); a file event
  * reloads only if the file's text actually changed.
  */
-function configReloader(gatehouse: Gatehouse, file: string, startedText: string | undefined) {
+function configReloader(gatehouse: Gatehouse, file: string, startedText: string | undefined, reloaded: () => void) {
   let lastText = startedText;
   let stopped = false;
   return {
@@ -98,7 +98,7 @@ function configReloader(gatehouse: Gatehouse, file: string, startedText: string 
       // Editors touch, rename and swap; Kubernetes swaps a symlinked directory. Only new content matters.
       if (trigger === 'file change' && text === lastText) return Promise.resolve();
       lastText = text;
-      return gatehouse.reloadFile(file, trigger);
+      return gatehouse.reloadFile(file, trigger).then(reloaded);
     },
     stop() {
       stopped = true;
@@ -107,57 +107,28 @@ function configReloader(gatehouse: Gatehouse, file: string, startedText: string 
 }
 
 /**
- * Watches the file's directory, not the file: an editor that writes a new file and renames it over the old
- * one, or a ConfigMap update (a `..data` symlink swap), leaves a watch on the old inode deaf. When the file
- * is a symlink, the directory of its target is watched too (and re-resolved after each change).
+ * Follows the revocation file in force: reloads it when its text changes, and moves the watch when a config
+ * reload names another file (`follow`).
  */
-function watchFile(file: string, onChange: () => void, logger: Logger): () => void {
-  const watchers = new Map<string, FSWatcher>();
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
+function revocationWatch(gatehouse: Gatehouse, logger: Logger) {
+  let watched: string | undefined;
+  let unwatch = () => {};
+  const onChange = () => void gatehouse.reloadRevocations('file change', true);
+  const follow = () => {
+    const file = gatehouse.revocationsFile();
+    if (file === watched) return;
+    unwatch();
+    watched = file;
+    unwatch = file ? watchFile(file, onChange, cannotWatch(logger, file)) : () => {};
+  };
+  follow();
+  // A change between the load at start and the watch: reloaded now (nothing happens if the text is the same).
+  onChange();
+  return { follow, stop: () => unwatch() };
+}
 
-  const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (closed) return;
-      sync();
-      onChange();
-    }, DEBOUNCE_MS);
-  };
-  const sync = () => {
-    const wanted = new Set([dirname(resolve(file))]);
-    try {
-      wanted.add(dirname(realpathSync(file)));
-    } catch {
-      // The file is gone for now (mid-replace); its own directory is still watched.
-    }
-    for (const [dir, watcher] of watchers) {
-      if (!wanted.has(dir)) {
-        watcher.close();
-        watchers.delete(dir);
-      }
-    }
-    for (const dir of wanted) {
-      if (watchers.has(dir)) continue;
-      try {
-        const watcher = watch(dir, { persistent: false }, changed);
-        watcher.on('error', () => {
-          watcher.close();
-          watchers.delete(dir);
-        });
-        watchers.set(dir, watcher);
-      } catch (err) {
-        logger.warn({ file, dir, err }, 'cannot watch the config file here; SIGHUP reloads');
-      }
-    }
-  };
-  sync();
-  return () => {
-    closed = true;
-    clearTimeout(timer);
-    for (const watcher of watchers.values()) watcher.close();
-    watchers.clear();
-  };
+function cannotWatch(logger: Logger, file: string) {
+  return (dir: string, err: unknown) => logger.warn({ file, dir, err }, 'cannot watch this file here; SIGHUP reloads it');
 }
 
 function readText(file: string): string | undefined {

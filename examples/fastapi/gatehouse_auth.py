@@ -43,6 +43,7 @@ TOKEN_REASONS = frozenset(
         "TOKEN_NOT_FOR_THIS_API",
         "CLAIMS_INVALID",
         "SESSION_TOO_OLD",
+        "TOKEN_REVOKED",
     }
 )
 UNAVAILABLE_REASONS = frozenset({"KEYS_UNAVAILABLE"})

@@ -11,6 +11,8 @@ import { checkConfigFile } from './check-config.js';
 import { EXIT_DENIED, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
 import { fromPrincipal, principalRows, renderProblems, renderRows, type Row } from './render.js';
 import { readTokenArgument } from './token-input.js';
+import { revocationRow } from './revocation-row.js';
+import { describeRevocation, type RevocationMatch } from '../policy/revocation-list.js';
 
 export interface ExplainCommandOptions {
   readonly config: string;
@@ -42,18 +44,19 @@ export async function explainCommand(options: ExplainCommandOptions): Promise<nu
   }
 
   const principal = verified.valid ? verified.principal : undefined;
+  const revocation = revocationRow(checked.config, principal);
   const steps = explain(authorizer.policy, principal, options.action, { facts: { attributes }, nowMs: Date.now() });
   const header: Row[] = verified.valid
     ? [['token', 'valid'], ...principalRows(fromPrincipal(verified.principal)).map(([k, v]): Row => [`  ${k}`, v])]
     : [['token', `invalid: ${verified.reason}: ${verified.message}`]];
   if (!verified.valid && verified.detail) header.push(['  detail', verified.detail]);
-  header.push(['action', options.action]);
+  header.push(revocation.row, ['action', options.action]);
   for (const [key, value] of Object.entries(attributes)) header.push([`attribute ${key}`, value]);
   console.log(renderRows(header));
   if (!verified.valid) console.log('(explaining the rules without a principal)');
   console.log(`\nrules, in order (the first whose pattern matches decides):\n${renderSteps(steps)}\n`);
 
-  const decision = finalDecision(steps, verified, decideWithoutToken(authorizer.policy, options.action));
+  const decision = finalDecision(steps, verified, decideWithoutToken(authorizer.policy, options.action), revocation.match);
   console.log(renderRows([['decision', decision.text]]));
   return decision.allowed ? EXIT_OK : EXIT_DENIED;
 }
@@ -86,11 +89,13 @@ function finalDecision(
   steps: readonly ExplainStep[],
   verified: VerifyOutcome,
   early: Decision | undefined,
+  revoked: RevocationMatch | undefined,
 ): { allowed: boolean; text: string } {
   if (early?.allowed) return { allowed: true, text: `allowed by public rule ${early.rule}` };
   if (early) return { allowed: false, text: `denied ${early.reason}: ${early.message}` };
   const decided = steps.find((s) => s.decided)?.decided;
   if (!verified.valid) return { allowed: false, text: `denied ${verified.reason} (the token is refused before any rule is evaluated)` };
+  if (revoked) return { allowed: false, text: `denied TOKEN_REVOKED: ${describeRevocation(revoked)} (before any rule)` };
   if (!decided) return { allowed: false, text: 'denied NO_MATCHING_RULE (no rule matches the action)' };
   if (decided.allowed) return { allowed: true, text: `allowed by rule ${decided.rule}` };
   return { allowed: false, text: `denied ${decided.reason} by rule ${decided.rule}: ${decided.message}` };

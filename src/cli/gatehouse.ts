@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILED } from './exit-codes.js';
 import type { ConnectionOptions } from './auth-client.js';
+import type { RevokeCommandOptions } from './revoke.js';
 import type { TokenCommandOptions } from './token.js';
 
 const program = new Command('gatehouse')
@@ -97,6 +98,22 @@ program
   .action(async (opts: { config: string; token?: string; action: string; attribute: string[] }) => {
     const { explainCommand } = await import('./explain.js');
     finish(await explainCommand(opts));
+  });
+
+program
+  .command('revoke')
+  .description('append an entry to a revocation file (atomically; a running gatehouse picks it up)')
+  .requiredOption('--file <path>', 'the revocation file (revocations.file); created when missing')
+  .option('--sub <subject>', 'revoke tokens of this subject (sub)')
+  .option('--oid <id>', 'revoke tokens of this object id (oid)')
+  .option('--jti <id>', 'revoke the token with this JWT id (jti)')
+  .option('--uti <id>', 'revoke the token with this Entra token id (uti)')
+  .option('--client-id <id>', 'revoke tokens of this client (azp, appid, client_id)')
+  .option('--issuer <id>', 'only tokens of this configured issuer')
+  .option('--issued-before <time>', 'only tokens issued before: now, or an RFC 3339 time (2026-11-03T10:00:00Z)')
+  .action(async (opts: RevokeCommandOptions) => {
+    const { revokeCommand } = await import('./revoke.js');
+    finish(revokeCommand(opts));
   });
 
 program

@@ -252,6 +252,11 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** A YAML list of revoked subjects, tokens and clients (src/config/revocation-file.ts), watched like this file. */
+    revocations: z
+      .object({ file: z.string().min(1).optional() })
+      .strict()
+      .prefault({}),
     metrics: z
       .object({ tenant_label: z.boolean().default(false) })
       .strict()

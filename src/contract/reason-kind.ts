@@ -24,6 +24,7 @@ const KIND: Readonly<Record<WireReason, ReasonKind>> = {
   TOKEN_NOT_FOR_THIS_API: 'token',
   CLAIMS_INVALID: 'token',
   KEYS_UNAVAILABLE: 'unavailable',
+  TOKEN_REVOKED: 'token',
   NO_MATCHING_RULE: 'policy',
   MISSING_ROLE: 'policy',
   MISSING_SCOPE: 'policy',

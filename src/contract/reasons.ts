@@ -20,6 +20,7 @@ export const TokenReasons = [
   'TOKEN_NOT_FOR_THIS_API',
   'CLAIMS_INVALID',
   'KEYS_UNAVAILABLE',
+  'TOKEN_REVOKED',
 ] as const;
 
 /** The rules refused a call (Authorize only). */

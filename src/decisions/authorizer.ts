@@ -16,7 +16,9 @@ import type { Decision } from '../policy/decision.js';
 import { hashToken, TokenCache } from '../contract/token-cache.js';
 import type { Facts } from '../policy/condition-variables.js';
 import { questionKey } from './question-key.js';
-import { authorizeOutcome, type AuthorizeOutcome, type VerifyOutcome } from './outcome.js';
+import { authorizeOutcome, type AuthorizeOutcome, type TokenRefusal, type VerifyOutcome } from './outcome.js';
+import { describeRevocation, RevocationList } from '../policy/revocation-list.js';
+import type { RevocationsInForce } from './revocation-source.js';
 
 export interface AuthorizerOptions {
   readonly verification: VerificationContext;
@@ -26,7 +28,11 @@ export interface AuthorizerOptions {
   readonly decisionMaxEntries: number;
   /** Byte bound of the cache (0 disables caching; absent: no byte bound). */
   readonly decisionMaxBytes?: number;
+  /** The revocation list in force, read on every call (absent: nothing is revoked). */
+  readonly revocations?: RevocationsInForce;
 }
+
+const NO_REVOCATIONS: RevocationsInForce = { list: RevocationList.empty };
 
 export class Authorizer {
   readonly verification: VerificationContext;
@@ -39,12 +45,14 @@ export class Authorizer {
   readonly #cache: TokenCache<Decision>;
   #policy: CompiledPolicy;
   #keyGeneration = 0;
+  readonly #revocations: RevocationsInForce;
 
   constructor(options: AuthorizerOptions) {
     this.verification = options.verification;
     this.#policy = options.policy;
     this.#clock = options.clock;
     this.#maxTtlMs = options.decisionMaxTtlMs;
+    this.#revocations = options.revocations ?? NO_REVOCATIONS;
     this.#cache = new TokenCache({
       maxEntries: options.decisionMaxEntries,
       maxTtlMs: options.decisionMaxTtlMs,
@@ -77,11 +85,11 @@ export class Authorizer {
   /** The callers have already dropped what a removed key invalidated (#forgetIfKeysRemoved). */
   async #verify(token: string, tokenHash: string, tokenLength: number): Promise<VerifyOutcome> {
     const hit = tokenHash ? this.#cache.verified(tokenHash) : undefined;
-    if (hit) return { valid: true, principal: hit, cached: true };
+    if (hit) return this.#revoked(hit) ?? { valid: true, principal: hit, cached: true };
     try {
       const verified = await verifyToken(this.verification, token);
       const principal = tokenHash ? this.#cache.setVerified(tokenHash, verified, tokenLength) : verified;
-      return { valid: true, principal, cached: false };
+      return this.#revoked(principal) ?? { valid: true, principal, cached: false };
     } catch (err) {
       if (isTokenError(err)) {
         return { valid: false, reason: err.reason, message: err.message, detail: err.detail, issuerId: err.issuerId };
@@ -119,8 +127,11 @@ export class Authorizer {
       const question = questionKey(policy, action, facts);
       questions[i] = question;
       const hit = bare && question !== undefined ? this.#cache.get(tokenHash, question) : undefined;
-      // Every cached decision was made for a verified principal (token refusals are not cached).
-      if (hit?.principal) results[i] = this.#fromDecision(hit.value, hit.principal, hit.expiresAtMs, true);
+      // Every cached decision was made for a verified principal (token refusals are not cached); a revocation
+      // loaded since is checked on the cached principal, so it is never served past the list.
+      const revoked = hit?.principal && this.#revoked(hit.principal);
+      if (revoked) results[i] = authorizeOutcome(revoked, undefined, 0, false);
+      else if (hit?.principal) results[i] = this.#fromDecision(hit.value, hit.principal, hit.expiresAtMs, true);
       else pending = true;
     }
     if (!pending) return results as AuthorizeOutcome[];
@@ -156,6 +167,14 @@ export class Authorizer {
     if (generation === this.#keyGeneration) return;
     this.#keyGeneration = generation;
     this.#cache.clear();
+  }
+
+  /** TOKEN_REVOKED when an entry of the list in force matches (a few hash lookups), else undefined. */
+  #revoked(principal: Principal): TokenRefusal | undefined {
+    const match = this.#revocations.list.match(principal);
+    if (!match) return undefined;
+    const message = describeRevocation(match);
+    return { valid: false, reason: 'TOKEN_REVOKED', message, detail: `revocation entry [${match.index}]`, issuerId: principal.issuerId };
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {

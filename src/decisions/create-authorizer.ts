@@ -5,6 +5,7 @@ import { systemClock } from '../verification/clock.js';
 import { createVerificationContext, type VerifierDeps } from '../verification/verifier.js';
 import type { VerificationContext } from '../verification/verify-token.js';
 import { Authorizer } from './authorizer.js';
+import type { RevocationsInForce } from './revocation-source.js';
 
 export function compilePolicy(config: Config) {
   return compileRules(
@@ -15,8 +16,16 @@ export function compilePolicy(config: Config) {
   );
 }
 
-/** `verification`: reuse a running core (its key cache) instead of building one, e.g. on a reload. */
-export function createAuthorizer(config: Config, deps: VerifierDeps = {}, verification?: VerificationContext): Authorizer {
+/**
+ * `verification`: reuse a running core (its key cache) instead of building one, e.g. on a reload. `revocations`:
+ * the list in force, shared across reloads (absent: nothing is revoked).
+ */
+export function createAuthorizer(
+  config: Config,
+  deps: VerifierDeps = {},
+  verification?: VerificationContext,
+  revocations?: RevocationsInForce,
+): Authorizer {
   const policy = compilePolicy(config);
   const clock = deps.clock ?? systemClock;
   return new Authorizer({
@@ -26,5 +35,6 @@ export function createAuthorizer(config: Config, deps: VerifierDeps = {}, verifi
     decisionMaxTtlMs: config.decisions.max_ttl,
     decisionMaxEntries: config.decisions.max_entries,
     decisionMaxBytes: config.decisions.max_bytes,
+    ...(revocations ? { revocations } : {}),
   });
 }

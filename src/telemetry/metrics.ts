@@ -192,6 +192,20 @@ export function createMetrics(options: MetricsOptions) {
   reloads.inc({ outcome: 'success' }, 0);
   reloads.inc({ outcome: 'failure' }, 0);
 
+  const revocationEntries = new Gauge({
+    name: 'gatehouse_revocations_entries',
+    help: 'Entries of the revocation list in force (revocations.file).',
+    registers: register,
+  });
+  const revocationLoads = new Counter({
+    name: 'gatehouse_revocation_loads_total',
+    help: 'Loads of the revocation file, by outcome (success or failure: the last good list stays).',
+    labelNames: ['outcome'] as const,
+    registers: register,
+  });
+  revocationLoads.inc({ outcome: 'success' }, 0);
+  revocationLoads.inc({ outcome: 'failure' }, 0);
+
   new Gauge({
     name: 'gatehouse_build_info',
     help: 'Always 1; the version label says which gatehouse is running.',
@@ -217,6 +231,11 @@ export function createMetrics(options: MetricsOptions) {
     /** Counts one config reload. */
     countReload(outcome: ReloadOutcome): void {
       reloads.inc({ outcome });
+    },
+    /** Counts one load of the revocation file; `entries`: the list in force afterwards. */
+    countRevocationLoad(outcome: ReloadOutcome, entries: number): void {
+      revocationLoads.inc({ outcome });
+      revocationEntries.set(entries);
     },
     /** The Prometheus text exposition, for the `/metrics` endpoint. */
     async exposition(): Promise<{ contentType: string; body: string }> {

@@ -17,6 +17,8 @@ const MAX_BYTES = 2048;
 /** Reasons this file cannot produce with an OIDC issuer, and the test file that asserts each. */
 const COVERED_ELSEWHERE: Partial<Record<TokenReason, string>> = {
   TENANT_NOT_ALLOWED: 'entra.test.ts',
+  // A verified token refused by the revocation list: the engine's check, through the real doors.
+  TOKEN_REVOKED: '../server/revocation.test.ts',
 };
 
 describe('refusal reasons of hostile tokens', () => {
