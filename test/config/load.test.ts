@@ -3,21 +3,10 @@
 // jwks_uri a discovery document names).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfigText, validateConfig } from '../../src/config/load.js';
+import { parseConfigText, validateConfig } from '../../src/config/load.js';
+import { OIDC, problemsOf } from './config-problems.js';
 import { metadataFromDiscovery } from '../../src/verification/issuers/issuer.js';
 import { oidcSource } from '../../src/verification/issuers/oidc.js';
-
-const OIDC = { id: 'idp', type: 'oidc', issuer: 'https://idp.example.com', audiences: ['api'] };
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    validateConfig(raw);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return [...err.problems];
-  }
-  return [];
-}
 
 describe('config', () => {
   it('fills defaults and turns durations into milliseconds', () => {

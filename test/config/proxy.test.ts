@@ -1,19 +1,8 @@
 // The proxy section (Envoy ext_authz): strip_authorization globally and per issuer, validated up front.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, validateConfig } from '../../src/config/load.js';
-
-const OIDC = { id: 'idp', type: 'oidc', issuer: 'https://idp.example.com', audiences: ['api'] };
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    validateConfig(raw);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return [...err.problems];
-  }
-  return [];
-}
+import { validateConfig } from '../../src/config/load.js';
+import { OIDC, problemsOf } from './config-problems.js';
 
 describe('config: proxy', () => {
   it('strip_authorization is off unless set; an issuer may say otherwise', () => {

@@ -3,10 +3,10 @@
  * shipped deploy/caddy/Caddyfile, its addresses given as the environment variables the file reads, and bound to
  * loopback: what ships is what is proven. No admin endpoint; its config and data dirs in a temp dir.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, requireProxyBinary, spawnProxy, templated, type RunningProxy } from './proxy-process.js';
+import { freePort, inTempDir, requireProxyBinary, spawnProxy, templated, type RunningProxy } from './proxy-process.js';
 
 export const SHIPPED_CADDYFILE = join(import.meta.dirname, '../../deploy/caddy/Caddyfile');
 
@@ -25,17 +25,5 @@ export async function startCaddy(gatehousePort: number, upstreamPort: number): P
     UPSTREAM: `127.0.0.1:${upstreamPort}`,
     LISTEN: `http://127.0.0.1:${port}`,
   };
-  try {
-    const proxy = await spawnProxy('caddy', ['run', '--config', file, '--adapter', 'caddyfile'], port, env);
-    return {
-      ...proxy,
-      async stop() {
-        await proxy.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  return inTempDir(dir, () => spawnProxy('caddy', ['run', '--config', file, '--adapter', 'caddyfile'], port, env));
 }

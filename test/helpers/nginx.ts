@@ -3,10 +3,10 @@
  * shipped deploy/nginx/gatehouse.conf, with its addresses replaced by the test's: what ships is what is proven.
  * Its own prefix, config and temp dirs, in a temp dir; never the system service.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, requireProxyBinary, spawnProxy, templated, type RunningProxy } from './proxy-process.js';
+import { freePort, inTempDir, requireProxyBinary, spawnProxy, templated, type RunningProxy } from './proxy-process.js';
 
 export const SHIPPED_NGINX_CONF = join(import.meta.dirname, '../../deploy/nginx/gatehouse.conf');
 
@@ -39,17 +39,5 @@ export async function startNginx(gatehousePort: number, upstreamPort: number): P
       '',
     ].join('\n'),
   );
-  try {
-    const proxy = await spawnProxy('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], port);
-    return {
-      ...proxy,
-      async stop() {
-        await proxy.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  return inTempDir(dir, () => spawnProxy('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], port));
 }

@@ -4,7 +4,7 @@
  * part of what ships, so their proof is never skipped), waiting until it accepts connections, stopping it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 
 export interface RunningProxy {
@@ -77,6 +77,23 @@ export async function spawnProxy(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { port, log: () => output, stop: () => stopChild(child) };
+}
+
+/** Runs `start` for a proxy living in the temporary `dir`: the dir goes when the proxy stops, or fails to start. */
+export async function inTempDir(dir: string, start: () => Promise<RunningProxy>): Promise<RunningProxy> {
+  try {
+    const proxy = await start();
+    return {
+      ...proxy,
+      async stop() {
+        await proxy.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 function accepts(port: number): Promise<boolean> {
