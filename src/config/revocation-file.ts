@@ -30,7 +30,7 @@ const entrySchema = z
     issuer: value.optional(),
     issued_before: z
       .string()
-      .refine((t) => RFC3339.test(t) && !Number.isNaN(Date.parse(t)), {
+      .refine((t) => RFC3339.test(t) && !Number.isNaN(Date.parse(t)) && sameCalendarDate(t), {
         message: 'must be an RFC 3339 time with an offset, e.g. "2026-11-03T10:00:00Z" (quote it)',
       })
       .optional(),
@@ -90,4 +90,11 @@ function jsonList(text: string): unknown {
   } catch {
     return undefined; // a YAML flow sequence ([{ sub: a }]) or a mistake the YAML parser will name
   }
+}
+
+/** False for a date the calendar has not (2026-02-30): Date.parse would roll it over to another day in silence. */
+function sameCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

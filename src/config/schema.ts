@@ -254,7 +254,14 @@ export const configSchema = z
       .prefault({}),
     /** A YAML list of revoked subjects, tokens and clients (src/config/revocation-file.ts), watched like this file. */
     revocations: z
-      .object({ file: z.string().min(1).optional() })
+      .object({
+        file: z.string().min(1).optional(),
+        /**
+         * With a file: the longest `cache_for` callers are told, so a client's local cache (which gatehouse cannot
+         * recall) serves a revoked token's allow at most this long.
+         */
+        client_cache_max: duration('5s'),
+      })
       .strict()
       .prefault({}),
     metrics: z

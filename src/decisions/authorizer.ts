@@ -30,6 +30,11 @@ export interface AuthorizerOptions {
   readonly decisionMaxBytes?: number;
   /** The revocation list in force, read on every call (absent: nothing is revoked). */
   readonly revocations?: RevocationsInForce;
+  /**
+   * The longest `cache_for` callers are told (revocations.client_cache_max when a revocation file is in force): this
+   * engine checks revocations on every call, cached or not, but a client's own cache cannot be recalled.
+   */
+  readonly callerCacheMaxMs?: number;
 }
 
 const NO_REVOCATIONS: RevocationsInForce = { list: RevocationList.empty };
@@ -38,6 +43,7 @@ export class Authorizer {
   readonly verification: VerificationContext;
   readonly #clock: Clock;
   readonly #maxTtlMs: number;
+  readonly #callerCacheMaxMs: number;
   /**
    * Per token (by hash): its verified principal, so a known token asking about a new action skips signature
    * checks, and the decisions made for it under the current rules.
@@ -52,6 +58,7 @@ export class Authorizer {
     this.#policy = options.policy;
     this.#clock = options.clock;
     this.#maxTtlMs = options.decisionMaxTtlMs;
+    this.#callerCacheMaxMs = options.callerCacheMaxMs ?? Infinity;
     this.#revocations = options.revocations ?? NO_REVOCATIONS;
     this.#cache = new TokenCache({
       maxEntries: options.decisionMaxEntries,
@@ -178,7 +185,7 @@ export class Authorizer {
   }
 
   #fromDecision(decision: Decision, principal: Principal, expiresAtMs: number, cached: boolean): AuthorizeOutcome {
-    const cacheForMs = Math.max(0, expiresAtMs - this.#clock());
+    const cacheForMs = Math.max(0, Math.min(expiresAtMs - this.#clock(), this.#callerCacheMaxMs));
     return authorizeOutcome(
       decision,
       principal,

@@ -36,5 +36,6 @@ export function createAuthorizer(
     decisionMaxEntries: config.decisions.max_entries,
     decisionMaxBytes: config.decisions.max_bytes,
     ...(revocations ? { revocations } : {}),
+    ...(config.revocations.file ? { callerCacheMaxMs: config.revocations.client_cache_max } : {}),
   });
 }

@@ -20,6 +20,8 @@ const MAX_DEPTH = 32;
 const COMPREHENSIONS: ReadonlySet<string> = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 const REFUSED_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ['matches', '"matches" is not available: its regular expressions are not RE2 and could make every call slow'],
+  // Each bind may multiply the size of what it binds (["" + v, v, …].join()), so a few nested binds build gigabytes.
+  ['bind', '"cel.bind" is not available: nested binds can multiply a value into gigabytes within the size bounds'],
 ]);
 
 export type ConditionResult = { readonly value: boolean } | { readonly error: string };

@@ -21,8 +21,16 @@ export interface SessionStart {
 export function sessionStart(claims: Readonly<Record<string, unknown>>): SessionStart | undefined {
   const claim = claims.auth_time !== undefined ? 'auth_time' : 'iat';
   const at = claims[claim];
-  return typeof at === 'number' && Number.isFinite(at) ? { at, claim } : undefined;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  // A sign-in after the token was issued cannot be (the verifier holds iat to the clock): not trusted on it either.
+  if (claim === 'auth_time' && typeof claims.iat === 'number' && at > claims.iat + AUTH_TIME_AFTER_IAT_SLACK_SECONDS) {
+    return undefined;
+  }
+  return { at, claim };
 }
+
+/** An issuer's clocks may disagree by a little between stamping auth_time and iat; never by more. */
+const AUTH_TIME_AFTER_IAT_SLACK_SECONDS = 60;
 
 /**
  * The instant (ms since the epoch) from which the session is too old for `rule`: sign-in + max_age + clock skew.
@@ -47,6 +55,10 @@ export function checkSessionAge(
   const start = sessionStart(principal.claims);
   if (!start) {
     return deny('SESSION_TOO_OLD', `${limit}, and the token does not say when the user signed in (no numeric auth_time or iat)`, rule.id);
+  }
+  // A sign-in in the future (a token without iat that says so) proves nothing about freshness.
+  if (nowMs !== undefined && start.at * 1000 > nowMs + policy.clockSkewSeconds * 1000) {
+    return deny('SESSION_TOO_OLD', `${limit}, and the token says the user signs in in the future (${start.claim})`, rule.id);
   }
   // Without a time (a caller that passed none) nothing can be judged fresh.
   if (nowMs === undefined || !(nowMs < sessionDeadlineMs(policy, rule, principal))) {

@@ -134,6 +134,9 @@ describe('when conditions', () => {
 
     it('reports an unknown variable, an unknown field and a non-bool result', () => {
       assert.match(problemsOf('user == "x"')[0] ?? '', /when: at 1:1: Unknown variable: user/);
+      // cel.bind multiplies what it binds: a few nested binds build gigabytes from a short expression.
+      const bomb = 'cel.bind(a, "xxxx", cel.bind(b, a + a + a + a, b.size() > 0))';
+      assert.match(problemsOf(bomb)[0] ?? '', /"cel\.bind" is not available/);
       assert.match(problemsOf('principal.nope == "x"')[0] ?? '', /No such key: nope/);
       assert.match(problemsOf('params.user')[0] ?? '', /result is string, not bool/);
       assert.match(problemsOf('attributes.a + 1 == 2')[0] ?? '', /no such overload/);

@@ -48,6 +48,12 @@ const reasonOf = (d: Decision) => (d.allowed ? 'ALLOWED' : d.reason);
 const TEN_MIN = 600_000;
 
 describe('max_age', () => {
+  it('a sign-in stamped after the token was issued, or in the future, proves nothing: SESSION_TOO_OLD', () => {
+    assert.equal(reasonOf(decide({ max_age: TEN_MIN }, { iat: NOW_S - 3600, auth_time: NOW_S + 365 * 86400 })), 'SESSION_TOO_OLD');
+    assert.equal(reasonOf(decide({ max_age: TEN_MIN }, { auth_time: NOW_S + 365 * 86400 })), 'SESSION_TOO_OLD');
+    assert.equal(reasonOf(decide({ max_age: TEN_MIN }, { iat: NOW_S - 30, auth_time: NOW_S - 20 })), 'ALLOWED', 'within the slack');
+  });
+
   it('allows a session younger than max_age and refuses an older one with SESSION_TOO_OLD, saying how old and the limit', () => {
     assert.equal(reasonOf(decide({ max_age: TEN_MIN }, { iat: NOW_S - 599 })), 'ALLOWED');
     const old = decide({ max_age: TEN_MIN }, { iat: NOW_S - 700 });

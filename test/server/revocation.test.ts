@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startGatehouse } from '../../src/app.js';
 import { ConfigError } from '../../src/config/load.js';
+import { parseRevocationText } from '../../src/config/revocation-file.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { LogLines, startTestGatehouse, testConfig, type TestGatehouse } from '../helpers/gatehouse.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -63,6 +64,17 @@ describe('revocation: revocations.file refuses matching tokens with TOKEN_REVOKE
     await gh?.close();
     await Promise.all([loop?.close(), other?.close()]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tells callers to cache an allow at most revocations.client_cache_max (5s), since their caches cannot be recalled', async () => {
+    await revoke('- sub: mallory\n');
+    const first = (await gh.client.authorize(token({ sub: 'carol' }), ACTION)).response;
+    const cached = (await gh.client.authorize(token({ sub: 'carol' }), ACTION)).response;
+    for (const response of [first, cached]) {
+      assert.equal(response.allowed, true);
+      assert.ok(Number(response.cacheFor?.seconds ?? 0) <= 5, JSON.stringify(response.cacheFor));
+      assert.ok(Number(response.cacheFor?.seconds ?? 0) >= 4, 'capped, not zeroed');
+    }
   });
 
   it('by sub: Authorize and Verify refuse it, the message names the kind of entry, never the token or value', async () => {
@@ -216,5 +228,12 @@ describe('revocation: a file that cannot be loaded at start refuses to start, na
       return true;
     });
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('revocation file validation', () => {
+  it('refuses an issued_before the calendar does not have (2026-02-30 would silently become March 2)', () => {
+    assert.throws(() => parseRevocationText('- sub: alice\n  issued_before: "2026-02-30T00:00:00Z"\n', 'test'), /issued_before/);
+    assert.equal(parseRevocationText('- sub: alice\n  issued_before: "2028-02-29T00:00:00Z"\n', 'test').length, 1);
   });
 });
