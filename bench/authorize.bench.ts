@@ -7,10 +7,8 @@
  */
 import { credentials, loadPackageDefinition, type Client } from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadGatehouseProto } from '../src/contract/proto.js';
+import { startBenchIssuer } from './lib/bench-issuer.js';
 import { percentile, processCpuMicros, writeResults } from './lib/measure.js';
 
 const IN_FLIGHT = 64;
@@ -18,24 +16,9 @@ const DURATION_MS = 3000;
 const ACTION = '/orders.v1.Orders/GetOrder';
 
 // A loopback issuer for the gatehouse child: discovery + JWKS.
-const { privateKey, publicKey } = await generateKeyPair('RS256');
-const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', use: 'sig' }] };
-const issuerServer = createServer((req, res) => {
-  const base = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-  const body = req.url === '/.well-known/openid-configuration' ? { issuer: base, jwks_uri: `${base}/jwks` } : jwks;
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-});
-await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-const mint = (sub: string) =>
-  new SignJWT({ roles: ['Orders.Read'] })
-    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-    .setIssuer(issuer)
-    .setAudience('api://orders')
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(privateKey);
+const benchIssuer = await startBenchIssuer();
+const issuer = benchIssuer.issuer;
+const mint = (sub: string) => benchIssuer.mint(sub);
 const sameToken = await mint('bench');
 
 const AuthService = (loadPackageDefinition(loadGatehouseProto()) as any).gatehouse.v1.AuthService;
@@ -111,4 +94,4 @@ console.log(
   `gatehouse server CPU over the echo baseline: cached +${extra(results.authorize_cached)} µs/call, uncached +${extra(results.authorize_uncached)} µs/call`,
 );
 console.log(`wrote ${writeResults('authorize', results)}`);
-issuerServer.close();
+benchIssuer.close();

@@ -4,35 +4,25 @@
  * token matches none, so every entry kind is looked up), in one run. Also the match alone, and the load of the
  * 100,000-entry file (YAML block list and JSON array). Run: make bench. Writes bench/results/revocation.json.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { validateConfig } from '../src/config/load.js';
 import { parseRevocationText } from '../src/config/revocation-file.js';
 import { createAuthorizer } from '../src/decisions/create-authorizer.js';
 import { compileRevocations, RevocationList } from '../src/policy/revocation-list.js';
+import { startBenchIssuer } from './lib/bench-issuer.js';
 import { rate, writeResults } from './lib/measure.js';
 
 const ACTION = '/orders.v1.Orders/GetOrder';
 const ENTRIES = 100_000;
 
-const { privateKey, publicKey } = await generateKeyPair('RS256');
-const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', use: 'sig' }] };
-const issuerServer = createServer((req, res) => {
-  const base = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-  const body = req.url === '/.well-known/openid-configuration' ? { issuer: base, jwks_uri: `${base}/jwks` } : jwks;
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const benchIssuer = await startBenchIssuer();
+const issuer = benchIssuer.issuer;
+const token = await benchIssuer.mint('bench', {
+  roles: ['Orders.Read'],
+  oid: 'oid-bench',
+  azp: 'app-bench',
+  jti: 'jti-bench',
+  uti: 'uti-bench',
 });
-await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-const token = await new SignJWT({ roles: ['Orders.Read'], oid: 'oid-bench', azp: 'app-bench', jti: 'jti-bench', uti: 'uti-bench' })
-  .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-  .setIssuer(issuer)
-  .setAudience('api://orders')
-  .setSubject('bench')
-  .setIssuedAt()
-  .setExpirationTime('1h')
-  .sign(privateKey);
 
 const config = validateConfig({
   issuers: [{ id: 'bench', type: 'oidc', issuer, audiences: ['api://orders'] }],
@@ -82,7 +72,7 @@ for (let r = 0; r < 2; r++) {
 }
 const principal = (await createAuthorizer(config).verify(token)) as { valid: true; principal: Parameters<RevocationList['match']>[0] };
 const matchRate = await rate(() => list.match(principal.principal), 1000);
-issuerServer.close();
+benchIssuer.close();
 
 const results = {
   entries: ENTRIES,

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './proxy-process.js';
 
 const INSTALL_HINT = 'install it with `apt-get install prometheus` (the Debian package ships prometheus and promtool)';
 
@@ -138,18 +139,6 @@ function listeningUrl(child: ChildProcess, onLog: (chunk: string) => void): Prom
         resolve(`http://${match[1]}`);
       }
     });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
 
