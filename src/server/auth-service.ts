@@ -66,27 +66,36 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
 function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request: Req, requestId: string) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const requestId = requestIdFrom(call.metadata.get('x-request-id')[0]);
-    const metadata = new Metadata();
-    metadata.set('x-request-id', requestId);
-    call.sendMetadata(metadata);
+    // Headers go out only with the answer: a failure is a trailers-only response, which a client's gRPC retry
+    // policy may still retry on another replica (grpc-js commits a call once response headers arrive).
+    const fail = (err: unknown): void => callback({ ...toServiceError(err), metadata: requestIdMetadata(requestId) });
     if (deps.shuttingDown()) {
-      callback(toServiceError(new RequestError('UNAVAILABLE', 'gatehouse is shutting down; retry on another replica')));
+      fail(new RequestError('UNAVAILABLE', 'gatehouse is shutting down; retry on another replica'));
       return;
     }
     // Refused before decoding (tolerant-service.ts): over the size limit, too many fields, or not protobuf.
     const refusal = refusalOf(call.request) ?? refuseAttributes((call.request as { attributes?: Record<string, string> }).attributes ?? {});
     if (refusal) {
-      callback(toServiceError(new RequestError('INVALID_ARGUMENT', refusal)));
+      fail(new RequestError('INVALID_ARGUMENT', refusal));
       return;
     }
     handle(call.request, requestId).then(
-      (response) => callback(null, response),
+      (response) => {
+        call.sendMetadata(requestIdMetadata(requestId));
+        callback(null, response);
+      },
       (err: unknown) => {
         if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
-        callback(toServiceError(err));
+        fail(err);
       },
     );
   };
+}
+
+function requestIdMetadata(requestId: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('x-request-id', requestId);
+  return metadata;
 }
 
 function checkAction(action: string): void {

@@ -7,9 +7,10 @@ import { service as healthService } from 'grpc-health-check';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { fromStruct } from '../../src/contract/struct.js';
 import { DEFAULT_OBJECT_ID, startEntraServer, type EntraServer } from '../helpers/entra-server.js';
-import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
+import { startTestGatehouse, until, type TestGatehouse } from '../helpers/gatehouse.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
 import { listServices } from '../helpers/reflection.js';
+import { parseExposition, valueOf } from '../telemetry/exposition.js';
 
 const API = 'https://api.gatehouse.test';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -201,10 +202,12 @@ describe('Verify during shutdown', () => {
 
   it('refuses new calls with UNAVAILABLE while an in-flight call completes', async () => {
     const token = await op.token({ resource: API });
-    let reachedServer: () => void = () => {};
-    const inServer = new Promise<void>((resolve) => (reachedServer = resolve));
-    const inFlight = gh.client.verify(token, { onHeaders: () => reachedServer() });
-    await inServer;
+    const inFlight = gh.client.verify(token);
+    // No headers arrive before the answer (so a client may retry a refusal elsewhere): watch the server's count.
+    const started = async () =>
+      valueOf(parseExposition((await gh.gatehouse.metrics.exposition()).body), 'grpc_server_started_total', { grpc_method: 'Verify' }) ===
+      1;
+    await until(started, 'the Verify call to reach the server');
 
     const stopped = gh.shutdown();
     await assert.rejects(gh.client.verify(token, { deadlineMs: 3000 }), isRpcError(status.UNAVAILABLE));

@@ -7,6 +7,7 @@ import { startGatehouse } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import type { Fetch } from '../../src/verification/fetch-json.js';
+import { until } from '../helpers/gatehouse.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
 import { parseExposition, valueOf } from './exposition.js';
 import { connect } from './grpc-client.js';
@@ -20,14 +21,6 @@ function gatedFetch(): { fetch: Fetch; open(): void } {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   return { fetch: async (url, init) => (await gate, globalThis.fetch(url, init)), open };
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('gatehouse lifecycle telemetry', () => {
