@@ -21,11 +21,8 @@ interface Shape {
 
 const MAX_DEPTH = 4;
 
-export function credentialError(err: unknown, timedOutAfterMs: number | undefined): GatehouseClientError {
+export function credentialError(err: unknown): GatehouseClientError {
   if (err instanceof GatehouseClientError) return err;
-  if (timedOutAfterMs !== undefined) {
-    return new GatehouseClientError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `the credential gave no token within ${timedOutAfterMs} ms`, { cause: err });
-  }
   const chain = causes(err);
   const summary = `${String(chain[0]?.name ?? 'Error')}: ${firstLine(chain[0]?.message)}`;
   const status = chain.map((e) => numberOf(e.statusCode) ?? numberOf(e.status)).find((s) => s !== undefined);

@@ -65,13 +65,21 @@ export function fromTokenCredential(
   let pending: Promise<Held> | undefined;
 
   async function ask(): Promise<AzureAccessToken | null> {
-    const signal = AbortSignal.timeout(timeoutMs);
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
     // A credential that ignores its abortSignal must not hold the call past the timeout either.
-    const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new GatehouseClientError('ERR_TOKEN_ENDPOINT_UNAVAILABLE', `the credential gave no token within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     try {
-      return await Promise.race([credential.getToken([...scopes], { abortSignal: signal }), timedOut]);
+      return await Promise.race([credential.getToken([...scopes], { abortSignal: controller.signal }), timedOut]);
     } catch (err) {
-      throw credentialError(err, signal.aborted ? timeoutMs : undefined);
+      throw credentialError(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
