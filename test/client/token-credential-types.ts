@@ -2,7 +2,12 @@
 // fromTokenCredential must accept every real @azure/core-auth TokenCredential and AccessToken, and refuse
 // what is not one. A drift in either package fails the typecheck here.
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import type { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from '@azure/identity';
+import type {
+  ClientSecretCredential,
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+} from '@azure/identity';
 import type { AzureAccessToken, fromTokenCredential, TokenCredentialLike } from '../../src/client/index.js';
 
 type Accepts<Target, Source extends Target> = Source;

@@ -81,7 +81,10 @@ describe('fromTokenCredential', () => {
     up = false;
     now += HOUR - 30_000;
     const during = await Promise.all(Array.from({ length: 10 }, () => provider.getToken()));
-    assert.ok(during.every((t) => t === 'token-1'), 'the credential is failing: the kept token serves');
+    assert.ok(
+      during.every((t) => t === 'token-1'),
+      'the credential is failing: the kept token serves',
+    );
     assert.equal(calls.length, 2, 'concurrent callers shared the failing refresh');
     now += 26_000; // 4 s left
     await assert.rejects(provider.getToken(), (err: unknown) => {
@@ -128,7 +131,10 @@ describe('fromTokenCredential', () => {
     });
     await assert.rejects(fail(authenticationError), { code: 'ERR_TOKEN_REQUEST_REFUSED', oauthError: 'invalid_client' });
     const serverError = Object.assign(new Error('AADSTS70021'), { name: 'ServerError', errorCode: 'invalid_client', status: 400 });
-    const required = Object.assign(new Error('invalid_client: Error(s): 70021'), { name: 'AuthenticationRequiredError', cause: serverError });
+    const required = Object.assign(new Error('invalid_client: Error(s): 70021'), {
+      name: 'AuthenticationRequiredError',
+      cause: serverError,
+    });
     await assert.rejects(fail(required), { code: 'ERR_TOKEN_REQUEST_REFUSED', oauthError: 'invalid_client' });
     const throttled = Object.assign(new Error('busy'), { name: 'ServerError', errorCode: 'temporarily_unavailable', status: 503 });
     await assert.rejects(fail(throttled), { code: 'ERR_TOKEN_ENDPOINT_UNAVAILABLE' });
@@ -139,7 +145,10 @@ describe('fromTokenCredential', () => {
     await assert.rejects(fail(Object.assign(new Error(enoent.message), { name: 'AuthenticationRequiredError', cause: enoent })), {
       code: 'ERR_CLIENT_CREDENTIAL_UNREADABLE',
     });
-    await assert.rejects(fail(new TypeError('fetch failed')), { code: 'ERR_TOKEN_ENDPOINT_UNAVAILABLE', message: /TypeError: fetch failed/ });
+    await assert.rejects(fail(new TypeError('fetch failed')), {
+      code: 'ERR_TOKEN_ENDPOINT_UNAVAILABLE',
+      message: /TypeError: fetch failed/,
+    });
   });
 
   it('validates its options, naming the bad one', () => {

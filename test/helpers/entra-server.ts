@@ -161,36 +161,46 @@ export async function startEntraServer(options: EntraServerOptions = {}): Promis
 
   const tokenEndpoint = createTokenEndpoint((opts) => mint({ version: 2, ...opts }));
 
-  const handler = (baseOf: () => string): RequestListener => (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    total += 1;
-    counts.set(path, (counts.get(path) ?? 0) + 1);
-    const send = (status: number, body: Json): void => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(body));
+  const handler =
+    (baseOf: () => string): RequestListener =>
+    (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      total += 1;
+      counts.set(path, (counts.get(path) ?? 0) + 1);
+      const send = (status: number, body: Json): void => {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+      };
+      if (down) return send(503, { error: 'temporarily_unavailable' });
+      const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+      if (token && req.method === 'POST') {
+        void readBody(req)
+          .then((body) => tokenEndpoint.handle(token[1]!, body, req.headers.authorization))
+          .then(
+            (answer) => send(answer.status, answer.body as Json),
+            () => send(500, { error: 'server_error' }),
+          );
+        return;
+      }
+      if (req.method !== 'GET') return send(405, { error: 'method_not_allowed' });
+      const match = /^\/([^/]+)\/(.+)$/.exec(path);
+      const route = match?.[2] === undefined ? undefined : ROUTES.get(match[2]);
+      const tenant = match?.[1];
+      if (!route || tenant === undefined) return send(404, { error: 'not_found' });
+      if (!GUID.test(tenant) && !TENANT_ALIASES.has(tenant)) {
+        return send(400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
+      }
+      return send(200, document(route, tenant, baseOf()));
     };
-    if (down) return send(503, { error: 'temporarily_unavailable' });
-    const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
-    if (token && req.method === 'POST') {
-      void readBody(req)
-        .then((body) => tokenEndpoint.handle(token[1]!, body, req.headers.authorization))
-        .then((answer) => send(answer.status, answer.body as Json), () => send(500, { error: 'server_error' }));
-      return;
-    }
-    if (req.method !== 'GET') return send(405, { error: 'method_not_allowed' });
-    const match = /^\/([^/]+)\/(.+)$/.exec(path);
-    const route = match?.[2] === undefined ? undefined : ROUTES.get(match[2]);
-    const tenant = match?.[1];
-    if (!route || tenant === undefined) return send(404, { error: 'not_found' });
-    if (!GUID.test(tenant) && !TENANT_ALIASES.has(tenant)) {
-      return send(400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
-    }
-    return send(200, document(route, tenant, baseOf()));
-  };
   let base = '';
   let httpsBase: string | undefined;
   const server = createServer(handler(() => base));
-  const tlsServer = options.tls ? createTlsServer({ ...options.tls }, handler(() => httpsBase ?? '')) : undefined;
+  const tlsServer = options.tls
+    ? createTlsServer(
+        { ...options.tls },
+        handler(() => httpsBase ?? ''),
+      )
+    : undefined;
   base = `http://127.0.0.1:${await listen(server)}`;
   if (tlsServer) httpsBase = `https://127.0.0.1:${await listen(tlsServer)}`;
 

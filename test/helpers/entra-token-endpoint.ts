@@ -28,6 +28,8 @@ export interface EntraApp {
   /** A client secret it accepts. */
   readonly secret?: string;
   readonly federated?: FederatedCredential;
+  /** Its service principal's object id: `oid` and `sub` of its tokens (default the helper's DEFAULT_OBJECT_ID). */
+  readonly objectId?: string;
   /** App roles granted to it on every resource: the `roles` claim. */
   readonly roles?: readonly string[];
   /** `expires_in` of its tokens; default 3600. */
@@ -77,7 +79,8 @@ export function createTokenEndpoint(mint: MintAppToken): TokenEndpoint {
       return undefined;
     }
     const secret = basicSecret ?? form.get('client_secret');
-    if (secret === null) return refuse(401, 'invalid_client', 'AADSTS7000218: The request body must contain client_assertion or client_secret.');
+    if (secret === null)
+      return refuse(401, 'invalid_client', 'AADSTS7000218: The request body must contain client_assertion or client_secret.');
     if (app.secret === undefined || secret !== app.secret) {
       return refuse(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
     }
@@ -118,7 +121,13 @@ export function createTokenEndpoint(mint: MintAppToken): TokenEndpoint {
         aud: resource,
         expiresIn: lifetime,
         // azpacr: 1 for a secret, 2 for a certificate or a federated assertion.
-        claims: { azp: clientId, azpacr: form.has('client_assertion') ? '2' : '1', ...(app.roles ? { roles: [...app.roles] } : {}) },
+        claims: {
+          azp: clientId,
+          azpacr: form.has('client_assertion') ? '2' : '1',
+          idtyp: 'app',
+          ...(app.objectId ? { oid: app.objectId, sub: app.objectId } : {}),
+          ...(app.roles ? { roles: [...app.roles] } : {}),
+        },
       });
       return {
         status: 200,

@@ -30,7 +30,11 @@ export async function startClusterIssuer(): Promise<ClusterIssuer> {
     async serviceAccountToken({ namespace, serviceAccount, lifetimeSeconds = 3600 }) {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({
-        'kubernetes.io': { namespace, pod: { name: `${serviceAccount}-0`, uid: randomUUID() }, serviceaccount: { name: serviceAccount, uid: randomUUID() } },
+        'kubernetes.io': {
+          namespace,
+          pod: { name: `${serviceAccount}-0`, uid: randomUUID() },
+          serviceaccount: { name: serviceAccount, uid: randomUUID() },
+        },
       })
         .setProtectedHeader({ alg: 'RS256', kid })
         .setIssuer(issuer)
