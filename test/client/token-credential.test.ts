@@ -58,6 +58,20 @@ describe('fromTokenCredential', () => {
     assert.equal(calls.length, 2);
   });
 
+  it('ignores a refreshAfterTimestamp already past, instead of asking the credential on every call', async () => {
+    let now = 1_800_000_000_000;
+    const { credential, calls } = scriptedCredential(async (n) => ({
+      token: `token-${n}`,
+      expiresOnTimestamp: now + HOUR,
+      refreshAfterTimestamp: now - 1,
+    }));
+    const provider = fromTokenCredential(credential, SCOPE, { clock: () => now });
+    for (let i = 0; i < 5; i++) assert.equal(await provider.getToken(), 'token-1');
+    now += HOUR - 60_000;
+    assert.equal(await provider.getToken(), 'token-2', 'refreshed at expiry minus the skew');
+    assert.equal(calls.length, 2);
+  });
+
   it('a short-lived token is refreshed at half its life when that is sooner than the skew', async () => {
     let now = 1_800_000_000_000;
     const { credential } = scriptedCredential(async (n) => ({ token: `token-${n}`, expiresOnTimestamp: now + 60_000 }));

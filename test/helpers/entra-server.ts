@@ -124,7 +124,9 @@ function localise(value: Json, base: string, tenant: string): Json {
 
 /**
  * Starts a loopback server with Microsoft's captured Entra discovery documents and JWKS (plus the helper's
- * own keys) in the URL layout of login.microsoftonline.com, so the full Entra path runs offline.
+ * own keys) in the URL layout of login.microsoftonline.com, so the full Entra path runs offline; its token
+ * endpoint (entra-token-endpoint.ts) issues app tokens to registered apps. With `tls` it also listens over
+ * https, for clients such as MSAL that refuse a plain http authority.
  */
 export async function startEntraServer(options: EntraServerOptions = {}): Promise<EntraServer> {
   const vectors = await readVectors();

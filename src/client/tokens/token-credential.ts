@@ -97,8 +97,10 @@ export function fromTokenCredential(
       throw new GatehouseClientError('ERR_TOKEN_RESPONSE_INVALID', 'the credential returned a token that has already expired');
     }
     const skew = Math.min(refreshSkewMs, (expiresAtMs - now) / 2);
+    // An advice already past (a credential handing back its cached token late) is ignored: heeding it would
+    // ask the credential again on every call.
     const advised = issued.refreshAfterTimestamp;
-    const refreshAtMs = Math.min(expiresAtMs - skew, Number.isFinite(advised) ? (advised as number) : Infinity);
+    const refreshAtMs = Math.min(expiresAtMs - skew, advised !== undefined && advised > now ? advised : Infinity);
     held = { token: issued.token, expiresAtMs, refreshAtMs };
     return held;
   }
