@@ -22,13 +22,22 @@ export const ClientErrorCodes = [
   'ERR_GATEHOUSE_CALL_FAILED',
   /** The AuthClient was closed: every later call is refused (the interceptors answer UNAVAILABLE). Never fails open. */
   'ERR_CLIENT_CLOSED',
-  /** The token endpoint could not be reached, timed out, or answered 5xx. */
+  /**
+   * The token endpoint could not be reached, timed out, or answered 5xx; or a TokenCredential failed for any
+   * other reason (its error is the `cause`).
+   */
   'ERR_TOKEN_ENDPOINT_UNAVAILABLE',
-  /** The token endpoint refused the request (wrong secret, unknown client, bad scope): `oauthError` says why. */
+  /**
+   * The token endpoint refused the request (wrong secret, unknown client, bad scope, no matching federated
+   * credential): `oauthError` says why.
+   */
   'ERR_TOKEN_REQUEST_REFUSED',
-  /** The token endpoint answered 200 with something that is not a bearer access token. */
+  /** The token endpoint (or a TokenCredential) answered with something that is not a valid bearer access token. */
   'ERR_TOKEN_RESPONSE_INVALID',
-  /** The client secret, certificate or private key could not be read, or the key does not match the certificate. */
+  /**
+   * The client secret, certificate, private key or (inside a TokenCredential) federated token file could not
+   * be read, or the key does not match the certificate.
+   */
   'ERR_CLIENT_CREDENTIAL_UNREADABLE',
   /** A propagated token was asked for outside an incoming call protected by the server interceptor. */
   'ERR_NO_INCOMING_TOKEN',

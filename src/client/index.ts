@@ -15,5 +15,12 @@ export type { ClientMetrics, Registry } from './metrics.js';
 export { staticToken, tokenFrom, type TokenProvider } from './tokens/token-provider.js';
 export { propagatedToken } from './tokens/propagated-token.js';
 export { clientCredentials, type ClientCredentialsOptions, type ClientCredentialsProvider } from './tokens/client-credentials.js';
+export {
+  fromTokenCredential,
+  type AzureAccessToken,
+  type TokenCredentialLike,
+  type TokenCredentialOptions,
+  type TokenCredentialProvider,
+} from './tokens/token-credential.js';
 export type { CertificateCredential } from './tokens/client-assertion.js';
 export type { SecretSource } from './tokens/secret-source.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { CONSUMER_TENANT_ID, DEFAULT_CLIENT_ID, startEntraServer, type EntraServer } from './entra-server.js';
+import { startClusterIssuer } from './service-account-token.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const AUD = 'api://gatehouse-test';
@@ -141,5 +142,71 @@ describe('test Entra server', () => {
     const keys = (await getJson(path)) as unknown as { keys: Array<{ kid: string }> };
     assert.ok(keys.keys.some((k) => k.kid === entra.kid('unlisted')));
     entra.setKeyPublished('unlisted', false);
+  });
+
+  it('token endpoint: issues app tokens that verify, and refuses as Entra does (client, scope, secret, assertion)', async () => {
+    const cluster = await startClusterIssuer();
+    const app = '0a0a0a0a-0000-4000-8000-000000000001';
+    const federated = { issuer: cluster.issuer, subject: cluster.subject('shop', 'api'), jwks: cluster.jwks };
+    entra.registerApp({ tenant: TENANT, clientId: app, secret: 's', federated, roles: ['Orders.Read'], refreshInSeconds: 1800 });
+    const endpoint = `${entra.base}/${TENANT}/oauth2/v2.0/token`;
+    const post = async (form: Record<string, string>, headers: Record<string, string> = {}) => {
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(form),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const grant = { grant_type: 'client_credentials', client_id: app, scope: 'api://orders/.default' };
+
+    const ok = await post({ ...grant, client_secret: 's' });
+    assert.equal(ok.status, 200);
+    assert.deepEqual([ok.body.token_type, ok.body.expires_in, ok.body.refresh_in], ['Bearer', 3600, 1800]);
+    const doc = await getJson(`/${TENANT}/v2.0/.well-known/openid-configuration`);
+    const { payload } = await jwtVerify(ok.body.access_token as string, createRemoteJWKSet(new URL(doc.jwks_uri as string)), {
+      issuer: doc.issuer as string,
+      audience: 'api://orders',
+    });
+    assert.deepEqual([payload.azp, payload.azpacr, payload.roles, payload.tid], [app, '1', ['Orders.Read'], TENANT]);
+
+    const basic = `Basic ${Buffer.from(`${app}:s`).toString('base64')}`;
+    assert.equal((await post({ grant_type: 'client_credentials', scope: 'api://orders/.default' }, { authorization: basic })).status, 200);
+    const assertion = await cluster.serviceAccountToken({ namespace: 'shop', serviceAccount: 'api' });
+    const federatedOk = await post({
+      ...grant,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    assert.equal(federatedOk.status, 200);
+    assert.equal(entra.tokenRequests().at(-1)?.form.client_assertion, assertion, 'the request is recorded as sent');
+
+    const refusals: [Record<string, string>, number, string][] = [
+      [{ ...grant, client_secret: 'wrong' }, 401, 'invalid_client'],
+      [{ ...grant, client_id: 'someone-else', client_secret: 's' }, 400, 'unauthorized_client'],
+      [{ ...grant, scope: 'api://orders/read', client_secret: 's' }, 400, 'invalid_scope'],
+      [{ ...grant, scope: 'api://orders/.default api://billing/.default', client_secret: 's' }, 400, 'invalid_scope'],
+      [{ ...grant, grant_type: 'password', client_secret: 's' }, 400, 'unsupported_grant_type'],
+      [{ ...grant, client_assertion_type: 'urn:other', client_assertion: assertion }, 400, 'invalid_request'],
+      [
+        {
+          ...grant,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await cluster.serviceAccountToken({ namespace: 'shop', serviceAccount: 'billing' }),
+        },
+        400,
+        'invalid_client',
+      ],
+      [{ ...grant }, 401, 'invalid_client'],
+    ];
+    for (const [form, status, error] of refusals) {
+      const answer = await post(form);
+      assert.deepEqual([answer.status, answer.body.error], [status, error], JSON.stringify(form));
+    }
+    const otherTenant = await fetch(`${entra.base}/${CONSUMER_TENANT_ID}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ ...grant, client_secret: 's' }),
+    });
+    assert.equal(otherTenant.status, 400, 'an app is known only in its own tenant');
   });
 });

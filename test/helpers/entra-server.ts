@@ -1,8 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createTokenEndpoint, type EntraApp, type ReceivedTokenRequest } from './entra-token-endpoint.js';
+
+export type { EntraApp, FederatedCredential, ReceivedTokenRequest } from './entra-token-endpoint.js';
 
 /** The tenant of personal Microsoft accounts; only its own keys may sign its tokens. */
 export const CONSUMER_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
@@ -40,9 +44,20 @@ export interface MintOptions {
   extraHeader?: Record<string, unknown>;
 }
 
+export interface EntraServerOptions {
+  /** Also serve everything over https (PEM certificate and key for 127.0.0.1), as MSAL only talks to https. */
+  tls?: { cert: string; key: string };
+}
+
 export interface EntraServer {
   /** `http://127.0.0.1:PORT`: use it as the Entra authority. */
   base: string;
+  /** `https://127.0.0.1:PORT`, when started with `tls`: the same documents, naming https endpoints. */
+  httpsBase: string | undefined;
+  /** Registers an app the token endpoint (`POST /{tenant}/oauth2/v2.0/token`) issues tokens to. */
+  registerApp(app: EntraApp): void;
+  /** Every token request received so far, in order. */
+  tokenRequests(): readonly ReceivedTokenRequest[];
   /** Mints an Entra-shaped token signed by one of the helper's keys. */
   mint(opts: MintOptions): Promise<string>;
   /** The key id (kid = x5t) of one of the helper's keys. */
@@ -109,9 +124,11 @@ function localise(value: Json, base: string, tenant: string): Json {
 
 /**
  * Starts a loopback server with Microsoft's captured Entra discovery documents and JWKS (plus the helper's
- * own keys) in the URL layout of login.microsoftonline.com, so the full Entra path runs offline.
+ * own keys) in the URL layout of login.microsoftonline.com, so the full Entra path runs offline; its token
+ * endpoint (entra-token-endpoint.ts) issues app tokens to registered apps. With `tls` it also listens over
+ * https, for clients such as MSAL that refuse a plain http authority.
  */
-export async function startEntraServer(): Promise<EntraServer> {
+export async function startEntraServer(options: EntraServerOptions = {}): Promise<EntraServer> {
   const vectors = await readVectors();
   const keys: Record<EntraTestKey, TestKey> = {
     tenant: await newTestKey(),
@@ -127,7 +144,7 @@ export async function startEntraServer(): Promise<EntraServer> {
     return name === 'consumer' ? `${MICROSOFT}/${CONSUMER_TENANT_ID}/v2.0` : `${MICROSOFT}/{tenantid}/v2.0`;
   }
 
-  function document(route: string, tenant: string): Json {
+  function document(route: string, tenant: string, base: string): Json {
     const vector = vectors[route];
     if (route.endsWith('-keys')) {
       const injected = [...published].map((name) =>
@@ -144,27 +161,50 @@ export async function startEntraServer(): Promise<EntraServer> {
     return { ...(localise(rest, base, tenant) as Record<string, Json>), issuer: localIssuer ?? null };
   }
 
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    total += 1;
-    counts.set(path, (counts.get(path) ?? 0) + 1);
-    const send = (status: number, body: Json): void => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(body));
+  const tokenEndpoint = createTokenEndpoint((opts) => mint({ version: 2, ...opts }));
+
+  const handler =
+    (baseOf: () => string): RequestListener =>
+    (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      total += 1;
+      counts.set(path, (counts.get(path) ?? 0) + 1);
+      const send = (status: number, body: Json): void => {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+      };
+      if (down) return send(503, { error: 'temporarily_unavailable' });
+      const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+      if (token && req.method === 'POST') {
+        void readBody(req)
+          .then((body) => tokenEndpoint.handle(token[1]!, body, req.headers.authorization))
+          .then(
+            (answer) => send(answer.status, answer.body as Json),
+            () => send(500, { error: 'server_error' }),
+          );
+        return;
+      }
+      if (req.method !== 'GET') return send(405, { error: 'method_not_allowed' });
+      const match = /^\/([^/]+)\/(.+)$/.exec(path);
+      const route = match?.[2] === undefined ? undefined : ROUTES.get(match[2]);
+      const tenant = match?.[1];
+      if (!route || tenant === undefined) return send(404, { error: 'not_found' });
+      if (!GUID.test(tenant) && !TENANT_ALIASES.has(tenant)) {
+        return send(400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
+      }
+      return send(200, document(route, tenant, baseOf()));
     };
-    if (down) return send(503, { error: 'temporarily_unavailable' });
-    if (req.method !== 'GET') return send(405, { error: 'method_not_allowed' });
-    const match = /^\/([^/]+)\/(.+)$/.exec(path);
-    const route = match?.[2] === undefined ? undefined : ROUTES.get(match[2]);
-    const tenant = match?.[1];
-    if (!route || tenant === undefined) return send(404, { error: 'not_found' });
-    if (!GUID.test(tenant) && !TENANT_ALIASES.has(tenant)) {
-      return send(400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
-    }
-    return send(200, document(route, tenant));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let base = '';
+  let httpsBase: string | undefined;
+  const server = createServer(handler(() => base));
+  const tlsServer = options.tls
+    ? createTlsServer(
+        { ...options.tls },
+        handler(() => httpsBase ?? ''),
+      )
+    : undefined;
+  base = `http://127.0.0.1:${await listen(server)}`;
+  if (tlsServer) httpsBase = `https://127.0.0.1:${await listen(tlsServer)}`;
 
   async function mint(opts: MintOptions): Promise<string> {
     const key = keys[opts.key ?? 'tenant'];
@@ -199,6 +239,9 @@ export async function startEntraServer(): Promise<EntraServer> {
 
   return {
     base,
+    httpsBase,
+    registerApp: (app) => tokenEndpoint.register(app),
+    tokenRequests: () => tokenEndpoint.received,
     mint,
     kid: (name) => keys[name].kid,
     setKeyPublished(name, isPublished) {
@@ -209,10 +252,26 @@ export async function startEntraServer(): Promise<EntraServer> {
     setDown(value) {
       down = value;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await Promise.all([server, tlsServer].map((s) => (s ? close(s) : undefined)));
+    },
   };
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
