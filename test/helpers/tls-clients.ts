@@ -80,11 +80,23 @@ export async function verifyOnce(port: number, files: TlsClientFiles): Promise<V
   }
 }
 
+/** A forward as nginx sends it, without a token: `/v1/authz` answers 401. */
+export const FORWARD_WITHOUT_TOKEN = { 'x-original-method': 'GET', 'x-original-uri': '/orders' };
+
 /** One HTTPS request on a connection of its own; resolves with the status. */
-export function httpsStatus(port: number, path: string, files: TlsClientFiles): Promise<number> {
+export function httpsStatus(port: number, path: string, files: TlsClientFiles, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, servername: 'localhost', agent: false, ca: readFileSync(files.ca), ...clientPair(files.client) },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        headers,
+        servername: 'localhost',
+        agent: false,
+        ca: readFileSync(files.ca),
+        ...clientPair(files.client),
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
