@@ -25,8 +25,14 @@ export interface TlsMaterial {
 
 export type TlsProblem = [key: keyof TlsFiles, message: string];
 
+/** The bytes read of each file (absent: unreadable or not configured), whether they checked out or not. */
+export type TlsBytes = Readonly<Partial<Record<keyof TlsFiles, Buffer>>>;
+
 /** Reads and checks the files once; `now` (ms since the epoch) decides what has expired. */
-export function readTlsMaterial(tls: TlsFiles, now = Date.now()): { material: TlsMaterial } | { problems: TlsProblem[] } {
+export function readTlsMaterial(
+  tls: TlsFiles,
+  now = Date.now(),
+): { material: TlsMaterial; bytes: TlsBytes } | { problems: TlsProblem[]; bytes: TlsBytes } {
   const problems: TlsProblem[] = [];
   const read = (key: keyof TlsFiles): Buffer | undefined => {
     const path = tls[key];
@@ -54,8 +60,9 @@ export function readTlsMaterial(tls: TlsFiles, now = Date.now()): { material: Tl
     }
   }
   if (caPem) parseCertificate(caPem, 'client_ca', tls.client_ca ?? '', now, problems);
-  if (problems.length > 0 || !cert || !certPem || !keyPem) return { problems };
-  return { material: { cert: certPem, key: keyPem, ca: caPem, serial: cert.serialNumber, notAfter: Date.parse(cert.validTo) } };
+  const bytes = { cert: certPem, key: keyPem, client_ca: caPem };
+  if (problems.length > 0 || !cert || !certPem || !keyPem) return { problems, bytes };
+  return { material: { cert: certPem, key: keyPem, ca: caPem, serial: cert.serialNumber, notAfter: Date.parse(cert.validTo) }, bytes };
 }
 
 /** Problems as [key, message] pairs; empty when the files are usable. */

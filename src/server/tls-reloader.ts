@@ -4,7 +4,8 @@
  * (unreadable, not PEM, a key that does not match, expired) keeps the one in force; either outcome is reported.
  * Connections already open keep the certificate they shook hands with; new connections get the new one.
  */
-import { readTlsMaterial, type TlsFiles, type TlsMaterial, type TlsProblem } from '../config/tls-files.js';
+import { createHash } from 'node:crypto';
+import { readTlsMaterial, type TlsBytes, type TlsFiles, type TlsMaterial, type TlsProblem } from '../config/tls-files.js';
 import { watchFile } from '../config/watch-file.js';
 
 /** How long after one path's (already debounced) change the others' are taken as the same rotation. */
@@ -25,6 +26,8 @@ export class TlsReloader {
   #current: TlsMaterial;
   readonly #subscribers = new Set<(material: TlsMaterial) => void>();
   #unwatch: (() => void) | undefined;
+  /** What the last refused read held, so that the same bad files woken again are reported once. */
+  #refused: string | undefined;
 
   /** Reads the files now; they were checked when the config was validated, so a failure here is a race: it throws. */
   constructor(
@@ -49,16 +52,21 @@ export class TlsReloader {
   }
 
   /**
-   * Re-reads the files. Unchanged bytes do nothing (one rotation wakes every watched directory); a set that
-   * checks out is applied and reported, one that does not is reported and ignored.
+   * Re-reads the files. Unchanged bytes do nothing (one rotation wakes every watched directory), and so do the
+   * bad bytes last refused when a file event comes again; a set that checks out is applied and reported, one that
+   * does not is reported and ignored.
    */
   reload(trigger: string): 'unchanged' | 'reloaded' | 'refused' {
     const read = readTlsMaterial(this.files);
     if ('problems' in read) {
       // Mid-rotation a reader may see a new certificate beside the old key; the next event reads both new.
+      const seen = fingerprint(read.bytes);
+      if (seen === this.#refused && trigger === 'file change') return 'unchanged';
+      this.#refused = seen;
       this.events.refused(this.listener, read.problems, trigger);
       return 'refused';
     }
+    this.#refused = undefined;
     const next = read.material;
     const now = this.#current;
     if (next.cert.equals(now.cert) && next.key.equals(now.key) && sameBytes(next.ca, now.ca)) return 'unchanged';
@@ -92,6 +100,12 @@ export class TlsReloader {
     this.#unwatch = undefined;
     this.#subscribers.clear();
   }
+}
+
+function fingerprint(bytes: TlsBytes): string {
+  const hash = createHash('sha256');
+  for (const part of [bytes.cert, bytes.key, bytes.client_ca]) hash.update(part ? createHash('sha256').update(part).digest('hex') : '-');
+  return hash.digest('hex');
 }
 
 function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {

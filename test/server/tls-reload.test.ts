@@ -138,9 +138,20 @@ describe('server.tls rotation (a Kubernetes Secret swap)', () => {
     assert.equal(await peerSerial(port, trust()), '1004');
   });
 
-  it('SIGHUP re-reads too (reloadTls), and unchanged files are neither applied nor counted', async () => {
+  it('SIGHUP (reloadTls) applies a change at once; unchanged files are neither applied nor counted', async () => {
+    const fifth = pki.leaf('fifth', ca, { serial: '1005' });
+    const logged = gh.logs.raw.length;
+    volume.publish({ cert: fifth.cert, key: fifth.key });
+    gh.gatehouse.reloadTls('SIGHUP'); // in the same tick as the swap: the watch cannot have fired yet
+    assert.equal(await tlsReloads(gh.gatehouse, 'grpc', 'success'), 3);
+    assert.equal(await peerSerial(port, trust()), '1005');
+    const line = gh.logs
+      .parsed()
+      .slice(logged)
+      .find((l) => l.msg === 'TLS certificate reloaded; new connections get it');
+    assert.equal(line?.trigger, 'SIGHUP');
     gh.gatehouse.reloadTls('SIGHUP');
-    assert.equal(await tlsReloads(gh.gatehouse, 'grpc', 'success'), 2);
+    assert.equal(await tlsReloads(gh.gatehouse, 'grpc', 'success'), 3);
     assert.equal(await tlsReloads(gh.gatehouse, 'grpc', 'failure'), refusals.length);
   });
 
