@@ -13,6 +13,9 @@ import { FORWARD_AUTH_PATH } from './forward-auth.js';
 import { answerClientError, MAX_REQUEST_HEADERS } from './http-limits.js';
 import type { TlsReloader } from './tls-reloader.js';
 
+/** A scraper, probe or proxy sends its few headers at once; a client that dribbles them is cut off quickly. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
 export interface Readiness {
   readonly ready: boolean;
   readonly detail: Record<string, unknown>;
@@ -45,9 +48,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   if (tls) {
     const mutual = tls.files.client_ca !== undefined;
     const https = createHttpsServer(
-      { ...httpOptions, ...secureContext(tls.current), requestCert: mutual, rejectUnauthorized: mutual },
+      // A handshake gets as long as the headers do (Node's default is 120 s per silent socket).
+      {
+        ...httpOptions,
+        ...secureContext(tls.current),
+        requestCert: mutual,
+        rejectUnauthorized: mutual,
+        handshakeTimeout: HEADERS_TIMEOUT_MS,
+      },
       handle,
     );
+    // A failed or timed-out handshake has no HTTP to answer with: close it (https would hand it to clientError,
+    // whose 400 would wait, unsent, behind the unfinished handshake and hold the socket open).
+    https.prependListener('tlsClientError', (_err, socket) => socket.destroy());
     // Checked by the reloader (a context Node refuses would throw here, and the old one stays).
     tls.subscribe((material) => https.setSecureContext(secureContext(material)));
     server = https;
@@ -58,8 +71,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
-  // A scraper, probe or proxy sends its few headers at once; a client that dribbles them is cut off quickly.
-  server.headersTimeout = 10_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 15_000;
   const { host, port } = splitAddress(options.address);
   await new Promise<void>((resolve, reject) => {

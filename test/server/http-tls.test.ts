@@ -5,6 +5,7 @@
 // is refused at the handshake, on /v1/authz and the probes alike.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig, ConfigError } from '../../src/config/load.js';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
@@ -52,6 +53,17 @@ describe('server.http_tls', () => {
     assert.equal(await httpsStatus(port, '/v1/authz', trust(), FORWARD_WITHOUT_TOKEN), 401); // no token: refused by the engine
     await assert.rejects(plainStatus(port, '/healthz'));
     assert.equal(await peerSerial(port, trust()), '4001');
+  });
+
+  it('cuts a connection that never completes its TLS handshake, as a silent plain-HTTP one is (headersTimeout)', async () => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const closed = new Promise<'closed'>((resolve) => socket.once('close', () => resolve('closed')));
+    socket.on('error', () => {});
+    // Node's default handshake timeout is 120 s: a few thousand silent sockets would each be held that long.
+    const bound = new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 30_000).unref());
+    const outcome = await Promise.race([closed, bound]);
+    socket.destroy();
+    assert.equal(outcome, 'closed');
   });
 
   it('loses no request while the certificate is swapped, and new connections get the new one', async () => {
