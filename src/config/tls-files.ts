@@ -1,10 +1,11 @@
 /**
- * TLS material named in the config: each file readable, each certificate parseable and unexpired, and the
- * private key the one that matches the certificate. Checked once at start like every other key, and again each
+ * TLS material named in the config: each file readable, each certificate parseable and unexpired, the private
+ * key the one that matches the certificate, and the set one that Node's TLS accepts. Checked once at start like every other key, and again each
  * time the files change (a Secret rotation), when a pair that fails keeps the one in force.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 
 export interface TlsFiles {
   readonly cert: string;
@@ -62,6 +63,13 @@ export function readTlsMaterial(
   if (caPem) parseCertificate(caPem, 'client_ca', tls.client_ca ?? '', now, problems);
   const bytes = { cert: certPem, key: keyPem, client_ca: caPem };
   if (problems.length > 0 || !cert || !certPem || !keyPem) return { problems, bytes };
+  // What the listener will do with them: a pair that parses and matches may still be one OpenSSL's TLS refuses (a
+  // key too small for its security level), and a listener handed that would refuse every new connection.
+  try {
+    createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) });
+  } catch (err) {
+    return { problems: [['cert', `TLS refuses this certificate and key: ${(err as Error).message}`]], bytes };
+  }
   return { material: { cert: certPem, key: keyPem, ca: caPem, serial: cert.serialNumber, notAfter: Date.parse(cert.validTo) }, bytes };
 }
 

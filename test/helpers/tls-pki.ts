@@ -20,6 +20,8 @@ export interface LeafOptions {
   readonly usage?: 'server' | 'client';
   /** Negative: already expired. Default 2. */
   readonly days?: number;
+  /** An RSA key of 512 bits: a valid pair that OpenSSL's TLS refuses to use ("ee key too small"). */
+  readonly weakKey?: boolean;
 }
 
 export class TestPki {
@@ -37,7 +39,8 @@ export class TestPki {
     const pem = this.#paths(name);
     const csr = join(this.dir, `${name}.csr`);
     const ext = join(this.dir, `${name}.ext`);
-    openssl(['req', ...EC_KEY, '-nodes', '-keyout', pem.key, '-out', csr, '-subj', `/CN=${name}`]);
+    const keyType = options.weakKey ? ['-newkey', 'rsa:512'] : EC_KEY;
+    openssl(['req', ...keyType, '-nodes', '-keyout', pem.key, '-out', csr, '-subj', `/CN=${name}`]);
     writeFileSync(
       ext,
       options.usage === 'client'

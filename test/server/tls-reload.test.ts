@@ -106,6 +106,14 @@ describe('server.tls rotation (a Kubernetes Secret swap)', () => {
       /^server\.tls\.key: not a PEM private key/,
     ],
     [
+      'a pair TLS itself refuses (an RSA key of 512 bits)',
+      () => {
+        const weak = pki.leaf('weak', ca, { serial: '10e2', weakKey: true });
+        volume.publish({ cert: weak.cert, key: weak.key });
+      },
+      /^server\.tls\.cert: TLS refuses this certificate and key: .*ee key too small/,
+    ],
+    [
       'an expired certificate',
       () => {
         const expired = pki.leaf('expired', ca, { serial: '10e1', days: -1 });
