@@ -32,13 +32,14 @@ if (problems.length > 0) {
 console.log(`audit: package-lock.json pins ${Object.keys(lock.packages).length - 1} packages, each with an integrity hash`);
 EOF
 
-set +e
-report=$(npm audit --omit=dev --json 2>/dev/null)
-set -e
-AUDIT_REPORT="$report" node - <<'EOF'
+# A file, not a variable: a report with many advisories outgrows what an environment variable may hold.
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+npm audit --omit=dev --json >"$report" 2>/dev/null || true
+node - "$report" <<'EOF'
 let report;
 try {
-  report = JSON.parse(process.env.AUDIT_REPORT ?? '');
+  report = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
 } catch {
   report = undefined;
 }
