@@ -4,7 +4,7 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
 BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
-.PHONY: install system-packages build start test fresh-check check format lint deps typecheck bench docker demo example-python clean
+.PHONY: install system-packages build start test fresh-check check format lint deps typecheck audit bench docker demo example-python clean
 
 # The Debian packages the suite runs for real, as check:package, the check a binary on PATH or a path that must exist
 # (nginx and caddy: the forward-auth proofs). The Python ones are for examples/fastapi, run by /usr/bin/python3.
@@ -54,12 +54,18 @@ deps: install
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit
 
-## format check + lint + import cycles + typecheck + tests: the one gate
+## the lockfile pins every dependency, and npm audit --omit=dev finds no high or critical advisory (an unreachable
+## audit service is reported, not failed)
+audit: install
+	@scripts/audit.sh
+
+## format check + lint + import cycles + typecheck + supply chain + tests: the one gate
 check: install
 	npx prettier --check .
 	npx eslint .
 	npx depcruise src test bench examples --config .dependency-cruiser.mjs
 	npx tsc -p tsconfig.json --noEmit
+	@scripts/audit.sh
 	$(MAKE) test
 
 bench: install

@@ -13,6 +13,7 @@ import { startGrpcServer } from './server/grpc-server.js';
 import { forwardAuthHandler } from './server/forward-auth.js';
 import { maxHeaderBytes } from './server/http-limits.js';
 import { startHttpServer } from './server/http-server.js';
+import { TlsReloader, type TlsListener, type TlsReloadEvents } from './server/tls-reloader.js';
 import type { DecisionHooks } from './server/telemetry-hooks.js';
 import { AuditLog } from './telemetry/audit.js';
 import { decisionMetrics } from './telemetry/decision-metrics.js';
@@ -56,6 +57,8 @@ export interface Gatehouse {
    * the same. A file that does not load leaves the last good list in force.
    */
   reloadRevocations(trigger: string, onlyIfChanged?: boolean): Promise<void>;
+  /** Re-reads the listeners' TLS files (they are watched too); a set that fails keeps the running one. */
+  reloadTls(trigger: string): void;
   /** Not ready, refuse new calls, finish in-flight calls, close listeners. */
   shutdown(): Promise<void>;
 }
@@ -131,9 +134,16 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     },
   };
 
+  const tlsEvents = tlsReloadEvents(metrics, logger);
+  const tls = {
+    grpc: config.server.tls && new TlsReloader('grpc', config.server.tls, tlsEvents),
+    http: config.server.http_tls && new TlsReloader('http', config.server.http_tls, tlsEvents),
+  };
+  const reloaders = [tls.grpc, tls.http].filter((r) => r !== undefined);
+  for (const reloader of reloaders) metrics.tlsInForce(reloader.listener, reloader.current.notAfter);
   const grpc = await startGrpcServer({
     address: config.server.grpc,
-    tls: config.server.tls,
+    tls: tls.grpc,
     maxMessageBytes: config.server.max_message_bytes,
     authorizer: () => engine.authorizer,
     stripAuthorization: (issuerId) => stripAuthorization(engine.config, issuerId),
@@ -148,6 +158,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       readiness: () => readiness(engine.authorizer, draining, config.server.readiness),
       metrics: () => metrics.exposition(),
       maxHeaderBytes: maxHeaderBytes(config.tokens.max_bytes),
+      tls: tls.http,
       forwardAuth: forwardAuthHandler({
         authorizer: () => engine.authorizer,
         hooks,
@@ -160,8 +171,10 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     });
   } catch (err) {
     await grpc.shutdown(0);
+    for (const reloader of reloaders) reloader.stop();
     throw err;
   }
+  for (const reloader of reloaders) reloader.watch();
   const prefetched = engine.authorizer.verification.keyCache.start();
   logger.info(
     {
@@ -207,7 +220,11 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
         logger.error({ file: engine.revocations.file, trigger, ...why }, 'revocations load failed; the last good list stays in force');
       }
     },
+    reloadTls(trigger) {
+      for (const reloader of reloaders) reloader.reload(trigger);
+    },
     async shutdown() {
+      for (const reloader of reloaders) reloader.stop();
       draining = true;
       stoppingSince = performance.now();
       await grpc.shutdown(config.server.shutdown_grace, config.server.shutdown_delay);
@@ -248,6 +265,27 @@ function readiness(authorizer: Authorizer, draining: boolean, rule: 'all' | 'any
     detail: {
       draining,
       issuers: sources.map((s) => ({ id: s.id, usable: s.usable, loading: s.loading, stale: s.stale, error: s.lastError })),
+    },
+  };
+}
+
+/** A TLS reload is counted and logged; a refusal names each bad key as the config check would. */
+function tlsReloadEvents(metrics: GatehouseMetrics, logger: Logger): TlsReloadEvents {
+  const section = (listener: TlsListener) => (listener === 'grpc' ? 'server.tls' : 'server.http_tls');
+  return {
+    reloaded(listener, material, trigger) {
+      metrics.countTlsReload(listener, 'success');
+      metrics.tlsInForce(listener, material.notAfter);
+      const notAfter = new Date(material.notAfter).toISOString();
+      logger.info({ listener, trigger, serial: material.serial, not_after: notAfter }, 'TLS certificate reloaded; new connections get it');
+    },
+    refused(listener, problems, trigger) {
+      metrics.countTlsReload(listener, 'failure');
+      const named = problems.map(([key, message]) => `${section(listener)}.${key}: ${message}`);
+      logger.error({ listener, trigger, problems: named }, 'TLS reload failed; the running certificate stays in force');
+    },
+    cannotWatch(listener, dir, err) {
+      logger.warn({ listener, dir, err }, 'cannot watch this TLS directory; SIGHUP reloads it');
     },
   };
 }

@@ -2,7 +2,8 @@
  * The one module with process side effects: start gatehouse, then own the process's signals and the watches
  * on the config file and the revocation file. SIGTERM/SIGINT drain and exit 0 (a second signal exits 1 at once);
  * SIGHUP or a change of the config file reloads the rules, and a reload that fails keeps the running rules; SIGHUP
- * or a change of the revocation file reloads the list, and one that fails keeps the last good list.
+ * or a change of the revocation file reloads the list, and one that fails keeps the last good list. SIGHUP also
+ * re-reads the listeners' TLS files (which gatehouse watches itself).
  */
 import { readFileSync } from 'node:fs';
 import { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
@@ -37,8 +38,10 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     else changedWhileStarting = true;
   };
   const unwatch = configFile ? watchFile(configFile, onChange, cannotWatch(logger, configFile)) : () => {};
+  const started: { gatehouse?: Gatehouse } = {};
   // Installed now: SIGHUP's default action would end a process still starting.
   process.on('SIGHUP', () => {
+    started.gatehouse?.reloadTls('SIGHUP');
     if (reloader) void reloader.reload('SIGHUP').then(() => gatehouse.reloadRevocations('SIGHUP'));
     else if (configFile) changedWhileStarting = true;
     else logger.info('SIGHUP: no config file to reload (this config is built in)');
@@ -50,6 +53,7 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     unwatch();
     throw err;
   }
+  started.gatehouse = gatehouse;
   const revocations = revocationWatch(gatehouse, logger);
   if (configFile) reloader = configReloader(gatehouse, configFile, startedText, revocations.follow);
   if (changedWhileStarting) onChange();

@@ -157,6 +157,14 @@ const rule = z
   })
   .strict();
 
+/** PEM files of a listener, re-read when they change (src/server/tls-reloader.ts); the same checks then. */
+const tlsFiles = z
+  .object({ cert: z.string().min(1), key: z.string().min(1), client_ca: z.string().min(1).optional() })
+  .strict()
+  .superRefine((tls, ctx) => {
+    for (const [key, message] of checkTlsFiles(tls)) ctx.addIssue({ code: 'custom', path: [key], message });
+  });
+
 export const configSchema = z
   .object({
     server: z
@@ -179,13 +187,9 @@ export const configSchema = z
          */
         readiness: z.enum(['all', 'any']).default('all'),
         /** TLS on the gRPC listener; with client_ca, clients must present a certificate it signed (mTLS). */
-        tls: z
-          .object({ cert: z.string().min(1), key: z.string().min(1), client_ca: z.string().min(1).optional() })
-          .strict()
-          .superRefine((tls, ctx) => {
-            for (const [key, message] of checkTlsFiles(tls)) ctx.addIssue({ code: 'custom', path: [key], message });
-          })
-          .optional(),
+        tls: tlsFiles.optional(),
+        /** TLS on the HTTP listener (forward auth reached across a network), the same way. */
+        http_tls: tlsFiles.optional(),
       })
       .strict()
       .prefault({}),

@@ -4,6 +4,7 @@
  * in-flight calls finish within the grace period.
  */
 import {
+  experimental,
   Server,
   ServerCredentials,
   type MethodDefinition,
@@ -12,12 +13,11 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { readFileSync } from 'node:fs';
-import type { TlsFiles } from '../config/tls-files.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AUTH_SERVICE_NAME, ENVOY_AUTHORIZATION_SERVICE, loadEnvoyAuthProto, loadGatehouseProto } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { envoyCheckHandlers, type EnvoyCheckDeps } from './envoy-check.js';
+import type { TlsReloader } from './tls-reloader.js';
 import { tolerantService } from './tolerant-service.js';
 
 /** Streams in flight per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the peer's stack. */
@@ -29,8 +29,8 @@ export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'>
   readonly address: string;
   /** server.max_message_bytes: larger requests are refused, undecoded, with INVALID_ARGUMENT. */
   readonly maxMessageBytes: number;
-  /** PEM files, checked at config validation; absent: plaintext (loopback, sidecar, or a mesh with mTLS). */
-  readonly tls?: TlsFiles | undefined;
+  /** server.tls, re-read when its files change; absent: plaintext (loopback, sidecar, or a mesh with mTLS). */
+  readonly tls?: TlsReloader | undefined;
   /** Outermost first: metrics and logging before anything that may reject. */
   readonly interceptors?: ServerInterceptor[];
 }
@@ -112,9 +112,53 @@ class MethodListingServer extends Server {
   }
 }
 
-/** TLS when configured; with a client CA, every client must present a certificate that CA signed. */
-function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
+/**
+ * TLS when configured; with a client CA, every client must present a certificate that CA signed. grpc-js's way
+ * to change a bound server's certificate is a certificate provider: each update becomes the listener's secure
+ * context (`setSecureContext`) for new connections. Its FileWatcherCertificateProvider is not used: it polls,
+ * and hands over whatever it read, so a half-rotated or broken pair (or a read mid-swap, which it reports as no
+ * certificate at all) would make grpc-js drop every new connection. This one hands over only checked material.
+ */
+function serverCredentials(tls: TlsReloader | undefined): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
-  const ca = tls.client_ca ? readFileSync(tls.client_ca) : null;
-  return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], ca !== null);
+  const provider = new CheckedCertificateProvider(tls);
+  // grpc-js 1.14 names the parameters (ca, identity) but passes them on as (identity, ca): the types say the order.
+  return experimental.createCertificateProviderServerCredentials(
+    provider,
+    tls.files.client_ca ? provider : null,
+    tls.files.client_ca !== undefined,
+  );
+}
+
+/** The reloader's material, as grpc-js's CertificateProvider: the current one to each new listener, then every change. */
+class CheckedCertificateProvider implements experimental.CertificateProvider {
+  readonly #identity = new Map<experimental.IdentityCertificateUpdateListener, () => void>();
+  readonly #ca = new Map<experimental.CaCertificateUpdateListener, () => void>();
+
+  constructor(private readonly tls: TlsReloader) {}
+
+  addIdentityCertificateListener(listener: experimental.IdentityCertificateUpdateListener): void {
+    const push = ({ cert, key }: { cert: Buffer; key: Buffer }) => listener({ certificate: cert, privateKey: key });
+    this.#identity.set(listener, this.tls.subscribe(push));
+    // Next tick, as grpc-js's own providers do: the server registers its watcher after adding this listener.
+    process.nextTick(push, this.tls.current);
+  }
+
+  removeIdentityCertificateListener(listener: experimental.IdentityCertificateUpdateListener): void {
+    this.#identity.get(listener)?.();
+    this.#identity.delete(listener);
+  }
+
+  addCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {
+    const push = ({ ca }: { ca: Buffer | undefined }) => {
+      if (ca) listener({ caCertificate: ca });
+    };
+    this.#ca.set(listener, this.tls.subscribe(push));
+    process.nextTick(push, this.tls.current);
+  }
+
+  removeCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {
+    this.#ca.get(listener)?.();
+    this.#ca.delete(listener);
+  }
 }

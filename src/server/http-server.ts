@@ -1,12 +1,20 @@
 /**
  * The `server.http` listener, a thin router: `/metrics` for Prometheus, `/healthz` (the process is alive),
  * `/readyz` (config loaded and every issuer has usable keys or is still within its first fetch), and `/v1/authz`,
- * HTTP forward auth for nginx, Caddy and Traefik (forward-auth.ts).
+ * HTTP forward auth for nginx, Caddy and Traefik (forward-auth.ts). With `server.http_tls` it speaks HTTPS (and,
+ * with a client CA, only to clients presenting a certificate that CA signed), its certificate re-read on change.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import type { TlsMaterial } from '../config/tls-files.js';
 import { FORWARD_AUTH_PATH } from './forward-auth.js';
 import { answerClientError, MAX_REQUEST_HEADERS } from './http-limits.js';
+import type { TlsReloader } from './tls-reloader.js';
+
+/** A scraper, probe or proxy sends its few headers at once; a client that dribbles them is cut off quickly. */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface Readiness {
   readonly ready: boolean;
@@ -22,6 +30,8 @@ export interface HttpServerOptions {
   readonly forwardAuth?: (req: IncomingMessage, res: ServerResponse) => void;
   /** The byte bound of a request's header block (http-limits.ts maxHeaderBytes); absent: Node's 16 KiB. */
   readonly maxHeaderBytes?: number;
+  /** server.http_tls, re-read when its files change; absent: plain HTTP (loopback, a sidecar proxy). */
+  readonly tls?: TlsReloader | undefined;
 }
 
 export interface RunningHttpServer {
@@ -30,17 +40,38 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const server: Server = createServer(
-    // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
-    { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 },
-    (req, res) => route(options, req, res),
-  );
+  // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
+  const httpOptions: ServerOptions = { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 };
+  const handle = (req: IncomingMessage, res: ServerResponse) => route(options, req, res);
+  const { tls } = options;
+  let server: Server;
+  if (tls) {
+    const mutual = tls.files.client_ca !== undefined;
+    const https = createHttpsServer(
+      // A handshake gets as long as the headers do (Node's default is 120 s per silent socket).
+      {
+        ...httpOptions,
+        ...secureContext(tls.current),
+        requestCert: mutual,
+        rejectUnauthorized: mutual,
+        handshakeTimeout: HEADERS_TIMEOUT_MS,
+      },
+      handle,
+    );
+    // A failed or timed-out handshake has no HTTP to answer with: close it (https would hand it to clientError,
+    // whose 400 would wait, unsent, behind the unfinished handshake and hold the socket open).
+    https.prependListener('tlsClientError', (_err, socket) => socket.destroy());
+    // Checked by the reloader (a context Node refuses would throw here, and the old one stays).
+    tls.subscribe((material) => https.setSecureContext(secureContext(material)));
+    server = https;
+  } else {
+    server = createServer(httpOptions, handle);
+  }
   // One more than the limit, so forward-auth.ts can tell that headers were dropped, and refuse.
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
-  // A scraper, probe or proxy sends its few headers at once; a client that dribbles them is cut off quickly.
-  server.headersTimeout = 10_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 15_000;
   const { host, port } = splitAddress(options.address);
   await new Promise<void>((resolve, reject) => {
@@ -89,6 +120,10 @@ function route(options: HttpServerOptions, req: IncomingMessage, res: ServerResp
     return;
   }
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+}
+
+function secureContext(material: TlsMaterial): SecureContextOptions {
+  return { cert: material.cert, key: material.key, ...(material.ca ? { ca: material.ca } : {}) };
 }
 
 function splitAddress(address: string): { host: string; port: number } {

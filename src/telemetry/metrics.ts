@@ -206,6 +206,19 @@ export function createMetrics(options: MetricsOptions) {
   revocationLoads.inc({ outcome: 'success' }, 0);
   revocationLoads.inc({ outcome: 'failure' }, 0);
 
+  const tlsReloads = new Counter({
+    name: 'gatehouse_tls_reloads_total',
+    help: "Re-reads of a listener's changed TLS files, by listener (grpc, http) and outcome (success or failure: the running certificate stays).",
+    labelNames: ['listener', 'outcome'] as const,
+    registers: register,
+  });
+  const tlsExpiry = new Gauge({
+    name: 'gatehouse_tls_certificate_expiry_timestamp_seconds',
+    help: 'When the certificate a listener presents expires (Unix seconds), by listener.',
+    labelNames: ['listener'] as const,
+    registers: register,
+  });
+
   new Gauge({
     name: 'gatehouse_build_info',
     help: 'Always 1; the version label says which gatehouse is running.',
@@ -236,6 +249,16 @@ export function createMetrics(options: MetricsOptions) {
     countRevocationLoad(outcome: ReloadOutcome, entries: number): void {
       revocationLoads.inc({ outcome });
       revocationEntries.set(entries);
+    },
+    /** A listener serves this certificate (`notAfter`: ms since the epoch); its reload counters start at zero. */
+    tlsInForce(listener: 'grpc' | 'http', notAfter: number): void {
+      tlsExpiry.set({ listener }, Math.floor(notAfter / 1000));
+      tlsReloads.inc({ listener, outcome: 'success' }, 0);
+      tlsReloads.inc({ listener, outcome: 'failure' }, 0);
+    },
+    /** Counts one re-read of a listener's changed TLS files. */
+    countTlsReload(listener: 'grpc' | 'http', outcome: ReloadOutcome): void {
+      tlsReloads.inc({ listener, outcome });
     },
     /** The Prometheus text exposition, for the `/metrics` endpoint. */
     async exposition(): Promise<{ contentType: string; body: string }> {
