@@ -92,7 +92,11 @@ describe('AuthClient channel: balancing, retries, re-sends, keepalive', () => {
       // A named DNS server answers for "localhost" as it likes; only an address literal is surely loopback.
       'dns://10.0.0.53/localhost:50051',
     ]) {
-      assert.throws(() => createAuthClient({ address: remote }), { code: 'ERR_CLIENT_OPTIONS', message: /credentials is required/ }, remote);
+      assert.throws(
+        () => createAuthClient({ address: remote }),
+        { code: 'ERR_CLIENT_OPTIONS', message: /credentials is required/ },
+        remote,
+      );
     }
     createAuthClient({ address: 'dns://10.0.0.53/127.0.0.1:50051' }).close();
   });
@@ -136,7 +140,6 @@ describe('AuthClient channel: balancing, retries, re-sends, keepalive', () => {
       assert.equal(hanging.calls(), 2);
       assert.equal(await counted(registry, 'gatehouse_client_resends_total', 'method="Authorize"'), 1);
       assert.equal(await counted(registry, 'gatehouse_client_call_duration_seconds_count', 'method="Authorize",code="OK"'), 1);
-
     } finally {
       await proxy.close();
     }
