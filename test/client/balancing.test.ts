@@ -127,6 +127,23 @@ describe('AuthClient channel: balancing, retries, re-sends, keepalive', () => {
     assert.equal(await counted(registry, 'gatehouse_client_resends_total', 'method="Authorize"'), 0);
   });
 
+  it('an outage is not multiplied: against a replica refusing everything, retries and re-sends stop once most calls fail', async () => {
+    const registry = new Registry();
+    const down = await script(() => ({ code: status.UNAVAILABLE }));
+    const gate = client({ address: down.address, registry });
+    const attempts: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const before = down.calls();
+      await assert.rejects(gate.authorize(token, ACTION), { code: 'ERR_GATEHOUSE_UNAVAILABLE' });
+      attempts.push(down.calls() - before);
+    }
+    assert.ok(attempts[0]! > 1, `the first call is retried: ${attempts.join(', ')}`);
+    assert.ok(attempts[0]! <= 3 * 3, 'at most 3 attempts for each of 1 + 2 sends');
+    assert.deepEqual(attempts.slice(5), [1, 1, 1, 1, 1], `then one attempt each: ${attempts.join(', ')}`);
+    const resends = await counted(registry, 'gatehouse_client_resends_total', 'method="Authorize"');
+    assert.ok(resends >= 1 && resends <= 4, `re-sends ${resends}`);
+  });
+
   it('re-sends a call that died UNAVAILABLE after its response headers (committed: no retry policy may), and counts it', async () => {
     const registry = new Registry();
     const hanging = await script((n) => (n === 1 ? 'headers-then-hang' : 'allow'));
