@@ -122,6 +122,10 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const connections = watchConnections(raw.getChannel());
   const inFlight = new Map<string, Promise<Decision>>();
   const budget = new ResendBudget();
+  const resendPolicies = {
+    Authorize: { maxResends: resends, budget, onResend: () => metrics.resend('Authorize') },
+    Verify: { maxResends: resends, budget, onResend: () => metrics.resend('Verify') },
+  };
   let closed = false;
 
   /** One attempt: the answer, or the ServiceError it failed with (or a coded error if it could not be sent). */
@@ -153,10 +157,10 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     const deadline = Date.now() + deadlineMs;
     // Across every attempt: "never reached" must hold for all of them.
     const neverConnected = connections.beforeCall();
-    const policy = { maxResends: resends, budget, onResend: () => metrics.resend(method) };
     let response: Res | undefined;
     try {
-      response = await withResends(() => attempt<Req, Res>(method, request, metadata.clone(), deadline), deadline, policy);
+      const send = () => attempt<Req, Res>(method, request, metadata.clone(), deadline);
+      response = await withResends(send, deadline, resendPolicies[method]);
     } catch (err) {
       if (err instanceof GatehouseClientError) throw err;
       const failed = err as ServiceError;
