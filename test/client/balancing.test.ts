@@ -35,7 +35,8 @@ describe('AuthClient channel: balancing, retries, re-sends, keepalive', () => {
   const clients: AuthClient[] = [];
   const scripted: ScriptedGatehouse[] = [];
   const client = (options: AuthClientOptions) => {
-    const c = createAuthClient({ cache: false, ...options });
+    // A deadline above this busy machine's worst pauses (the tests count attempts, never time).
+    const c = createAuthClient({ cache: false, deadlineMs: 5000, ...options });
     clients.push(c);
     return c;
   };
