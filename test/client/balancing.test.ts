@@ -145,16 +145,30 @@ describe('AuthClient channel: balancing, retries, re-sends, keepalive', () => {
     assert.ok(resends >= 1 && resends <= 4, `re-sends ${resends}`);
   });
 
+  it('a call cut off before any response headers (gatehouse sends them only with its answer) is retried by the policy alone', async () => {
+    const registry = new Registry();
+    const working = await script((n) => (n === 1 ? 'hang' : 'allow'));
+    const proxy = await startCuttableProxy(working.address);
+    try {
+      const pending = client({ address: proxy.address, registry, resends: 0 }).authorize(token, ACTION);
+      await eventually(() => working.calls() === 1, 'the first attempt reached the impostor');
+      proxy.cut(); // as a SIGKILL does: the connection drops with the call in flight
+      assert.ok((await pending).allowed);
+      assert.equal(working.calls(), 2);
+      assert.equal(await counted(registry, 'gatehouse_client_resends_total', 'method="Authorize"'), 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('re-sends a call that died UNAVAILABLE after its response headers (committed: no retry policy may), and counts it', async () => {
     const registry = new Registry();
     const hanging = await script((n) => (n === 1 ? 'headers-then-hang' : 'allow'));
     const proxy = await startCuttableProxy(hanging.address);
     try {
-      const gate = client({ address: proxy.address, registry, deadlineMs: 5000 });
-      const pending = gate.authorize(token, ACTION);
-      await eventually(() => hanging.calls() === 1, 'the first attempt reached the impostor');
-      proxy.cut();
-      assert.ok((await pending).allowed);
+      const gate = client({ address: proxy.address, registry });
+      proxy.cutAfterResponseHeaders();
+      assert.ok((await gate.authorize(token, ACTION)).allowed);
       assert.equal(hanging.calls(), 2);
       assert.equal(await counted(registry, 'gatehouse_client_resends_total', 'method="Authorize"'), 1);
       assert.equal(await counted(registry, 'gatehouse_client_call_duration_seconds_count', 'method="Authorize",code="OK"'), 1);
@@ -166,10 +180,11 @@ describe('AuthClient channel: balancing, retries, re-sends, keepalive', () => {
     const again = await script((n) => (n === 1 ? 'headers-then-hang' : 'allow'));
     const another = await startCuttableProxy(again.address);
     try {
-      const pending = client({ address: another.address, resends: 0, deadlineMs: 5000 }).authorize(token, ACTION);
-      await eventually(() => again.calls() === 1, 'the call reached the impostor');
-      another.cut();
-      await assert.rejects(pending, { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: status.UNAVAILABLE });
+      another.cutAfterResponseHeaders();
+      await assert.rejects(client({ address: another.address, resends: 0 }).authorize(token, ACTION), {
+        code: 'ERR_GATEHOUSE_UNAVAILABLE',
+        grpcCode: status.UNAVAILABLE,
+      });
       assert.equal(again.calls(), 1);
     } finally {
       await another.close();
