@@ -16,22 +16,48 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { AuthorizeRequest, AuthorizeResponse, VerifyRequest, VerifyResponse } from '../contract/messages.js';
-import { isLoopbackHost } from '../contract/secure-url.js';
 import { authServiceDefinition } from './auth-service-definition.js';
+import { channelOptions, type Keepalive, type LoadBalancing, type RetryPolicy } from './channel-config.js';
 import { decisionFromWire, verifyResultFromWire, type Decision, type VerifyResult } from './decision.js';
 import { watchConnections } from './connection-watch.js';
 import { GatehouseClientError, optionsError } from './errors.js';
 import { cacheKey, LocalDecisionCache, type CacheSize } from './local-cache.js';
 import { stderrLogger, type ClientLogger } from './logger.js';
+import { isLoopbackTarget } from './loopback-target.js';
 import { createClientMetrics, type ClientMetrics, type Registry } from './metrics.js';
+import { ResendBudget, withResends } from './resend.js';
 
 export interface AuthClientOptions {
-  /** gatehouse's gRPC address, `host:port` (any grpc-js target). */
+  /**
+   * gatehouse's gRPC address: any grpc-js target, `host:port`, `dns:///gatehouse-headless.auth.svc:50051` (a headless
+   * Service: every ready pod), `ipv4:10.0.0.1:50051,10.0.0.2:50051`.
+   */
   readonly address: string;
-  /** Required unless `address` is loopback or a unix socket: tokens must not cross a network in plaintext by default. */
+  /**
+   * Required unless every address of `address` is loopback, or it is a unix socket: tokens must not cross a network
+   * in plaintext by default.
+   */
   readonly credentials?: ChannelCredentials;
-  /** Deadline of every call to gatehouse; default 1000 ms. Past it, the call fails with ERR_GATEHOUSE_TIMEOUT. */
+  /**
+   * Deadline of every call to gatehouse, retries and re-sends included; default 1000 ms. Past it, the call fails
+   * with ERR_GATEHOUSE_TIMEOUT.
+   */
   readonly deadlineMs?: number;
+  /** How calls spread over the addresses `address` resolves to; default `round_robin` (every replica gets calls). */
+  readonly loadBalancing?: LoadBalancing;
+  /**
+   * The gRPC retry policy of Verify, Authorize and AuthorizeBatch (they only read, so asking twice is safe); default
+   * 3 attempts, 50 ms backoff doubling up to 500 ms, on UNAVAILABLE and RESOURCE_EXHAUSTED (a replica stopping or
+   * shedding load), with gRPC retry throttling. Fields given replace the defaults; `false`: no retries.
+   */
+  readonly retry?: Partial<RetryPolicy> | false;
+  /**
+   * Re-sends of a Verify or Authorize whose attempt died with UNAVAILABLE and no answer (in flight on a replica that
+   * was killed), on another replica, within the deadline; default 2, 0 turns them off. Never after an answer.
+   */
+  readonly resends?: number;
+  /** Pings on every connection; default every 5000 ms, dropped after 2000 ms without an answer. `false`: none. */
+  readonly keepalive?: Partial<Keepalive> | false;
   /**
    * The local decision cache, bounded by decisions and by estimated bytes (a decision's principal carries
    * every claim of its token); default `{ maxEntries: 10000, maxBytes: 32 MiB }`. A 0 or `false` disables it.
@@ -41,7 +67,10 @@ export interface AuthClientOptions {
   readonly registry?: Registry;
   /** Where the interceptors warn (failOpen); default JSON lines on stderr. */
   readonly logger?: ClientLogger;
-  /** Passed to the grpc-js channel (merged over fast-reconnect defaults). */
+  /**
+   * Passed to the grpc-js channel, over everything above (a `grpc.service_config` here replaces the balancing and
+   * retry policy whole).
+   */
   readonly channelOptions?: ChannelOptions;
   /** Milliseconds since the epoch, for the cache; tests pass a fake one. */
   readonly clock?: () => number;
@@ -76,55 +105,71 @@ interface RawAuthService {
   close(): void;
 }
 
-/** gatehouse is on the path of every call: reconnect quickly once it is back. */
-const CHANNEL_DEFAULTS: ChannelOptions = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 };
+const DEFAULT_RESENDS = 2;
 const DEFAULT_CACHE = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 } as const;
 const DISABLED = { maxEntries: 0, maxBytes: 0 } as const;
 
 export function createAuthClient(options: AuthClientOptions): AuthClient {
-  const { deadlineMs = 1000, clock = Date.now } = options;
+  const { deadlineMs = 1000, clock = Date.now, resends = DEFAULT_RESENDS } = options;
   const channelCredentials = checkOptions(options);
+  const channel = channelOptions(options, options.channelOptions);
   const { maxEntries = DEFAULT_CACHE.maxEntries, maxBytes = DEFAULT_CACHE.maxBytes } =
     options.cache === false ? DISABLED : (options.cache ?? {});
   const cache = new LocalDecisionCache({ maxEntries, maxBytes }, clock);
   const metrics = createClientMetrics(options.registry);
   const AuthService = makeClientConstructor(authServiceDefinition(), 'AuthService');
-  const raw = new AuthService(options.address, channelCredentials, {
-    ...CHANNEL_DEFAULTS,
-    ...options.channelOptions,
-  }) as unknown as RawAuthService;
+  const raw = new AuthService(options.address, channelCredentials, channel) as unknown as RawAuthService;
   const connections = watchConnections(raw.getChannel());
   const inFlight = new Map<string, Promise<Decision>>();
+  const budget = new ResendBudget();
+  const resendPolicies = {
+    Authorize: { maxResends: resends, budget, onResend: () => metrics.resend('Authorize') },
+    Verify: { maxResends: resends, budget, onResend: () => metrics.resend('Verify') },
+  };
   let closed = false;
 
-  function call<Req, Res>(method: 'Authorize' | 'Verify', request: Req, callOptions: CallOptions | undefined): Promise<Res> {
-    const metadata = new Metadata();
-    if (callOptions?.requestId) metadata.set('x-request-id', callOptions.requestId);
-    const started = performance.now();
+  /** One attempt: the answer, or the ServiceError it failed with (or a coded error if it could not be sent). */
+  function attempt<Req, Res>(method: 'Authorize' | 'Verify', request: Req, metadata: Metadata, deadline: number): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       if (closed) {
         reject(closedError(method));
         return;
       }
-      const neverConnected = connections.beforeCall();
-      const done: Callback<Res> = (err, response) => {
-        metrics.call(method, err ? (status[err.code] ?? String(err.code)) : 'OK', (performance.now() - started) / 1000);
-        if (err) reject(callError(method, err, neverConnected));
-        else if (response === undefined) reject(new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: empty response`));
-        else resolve(response);
-      };
       try {
         (raw[method] as (r: Req, m: Metadata, o: { deadline: number }, cb: Callback<Res>) => void)(
           request,
           metadata,
-          { deadline: Date.now() + deadlineMs },
-          done,
+          { deadline },
+          (err, response) => (err ? reject(err) : resolve(response as Res)),
         );
       } catch (err) {
         // grpc-js throws synchronously once the channel is closed; anything else is ours, never "unreachable".
         reject(closed ? closedError(method) : new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: not sent`, { cause: err }));
       }
     });
+  }
+
+  async function call<Req, Res>(method: 'Authorize' | 'Verify', request: Req, callOptions: CallOptions | undefined): Promise<Res> {
+    if (closed) throw closedError(method);
+    const metadata = new Metadata();
+    if (callOptions?.requestId) metadata.set('x-request-id', callOptions.requestId);
+    const started = performance.now();
+    const deadline = Date.now() + deadlineMs;
+    // Across every attempt: "never reached" must hold for all of them.
+    const neverConnected = connections.beforeCall();
+    let response: Res | undefined;
+    try {
+      const send = () => attempt<Req, Res>(method, request, metadata.clone(), deadline);
+      response = await withResends(send, deadline, resendPolicies[method]);
+    } catch (err) {
+      if (err instanceof GatehouseClientError) throw err;
+      const failed = err as ServiceError;
+      metrics.call(method, status[failed.code] ?? String(failed.code), (performance.now() - started) / 1000);
+      throw callError(method, failed, neverConnected);
+    }
+    metrics.call(method, 'OK', (performance.now() - started) / 1000);
+    if (response === undefined) throw new GatehouseClientError('ERR_GATEHOUSE_CALL_FAILED', `${method}: empty response`);
+    return response;
   }
 
   async function ask(key: string, request: AuthorizeRequest, callOptions: CallOptions | undefined): Promise<Decision> {
@@ -214,8 +259,12 @@ function checkOptions(options: AuthClientOptions): ChannelCredentials {
       throw optionsError(where, `cache.${limit} must be an integer >= 0 (0 disables the cache), got ${String(value)}`);
     }
   }
+  const { resends } = options;
+  if (resends !== undefined && !(Number.isInteger(resends) && resends >= 0 && resends <= 5)) {
+    throw optionsError(where, `resends must be an integer from 0 to 5, got ${String(resends)}`);
+  }
   if (options.credentials) return options.credentials;
-  if (!isLocalAddress(options.address)) {
+  if (!isLoopbackTarget(options.address)) {
     throw optionsError(
       where,
       `credentials is required for the non-loopback address ${options.address}: pass credentials.createSsl(...), ` +
@@ -223,11 +272,4 @@ function checkOptions(options: AuthClientOptions): ChannelCredentials {
     );
   }
   return grpcCredentials.createInsecure();
-}
-
-function isLocalAddress(address: string): boolean {
-  if (address.startsWith('unix:')) return true;
-  const target = address.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
-  const host = target.slice(0, target.lastIndexOf(':') > 0 ? target.lastIndexOf(':') : undefined).replace(/^\[|\]$/g, '');
-  return isLoopbackHost(host);
 }

@@ -1,5 +1,6 @@
 /** gatehouse/client: what a microservice needs to call gatehouse, protect its gRPC server and call others. */
 export { createAuthClient, type AuthClient, type AuthClientOptions, type CallOptions } from './auth-client.js';
+export { DEFAULT_KEEPALIVE, DEFAULT_RETRY, type Keepalive, type LoadBalancing, type RetryPolicy } from './channel-config.js';
 export type { CacheSize } from '../contract/token-cache.js';
 export type { Allowed, Decision, Denied, Principal, ReasonKind, VerifyResult } from './decision.js';
 /** A `gatehouse.v1.Reason` name: `TOKEN_EXPIRED`, `MISSING_ROLE`, ... */

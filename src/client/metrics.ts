@@ -14,13 +14,15 @@ export type Side = 'server' | 'egress';
 export interface ClientMetrics {
   /** One call to gatehouse: its method, its gRPC status code name and how long it took. */
   call(method: 'Authorize' | 'Verify', code: string, seconds: number): void;
+  /** A call re-sent after an attempt died with UNAVAILABLE (a replica lost mid-call). */
+  resend(method: 'Authorize' | 'Verify'): void;
   denial(reason: string): void;
   cache(result: 'hit' | 'miss'): void;
   failClosed(side: Side): void;
   failOpen(side: Side): void;
 }
 
-export const noopMetrics: ClientMetrics = { call() {}, denial() {}, cache() {}, failClosed() {}, failOpen() {} };
+export const noopMetrics: ClientMetrics = { call() {}, resend() {}, denial() {}, cache() {}, failClosed() {}, failOpen() {} };
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -41,6 +43,11 @@ export function createClientMetrics(registry: Registry | undefined): ClientMetri
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     });
+  const resends = counter(
+    'gatehouse_client_resends_total',
+    'Calls to gatehouse re-sent after an attempt died with UNAVAILABLE and no answer (a replica lost mid-call), by method.',
+    ['method'],
+  );
   const denials = counter('gatehouse_client_denials_total', 'Decisions that refused a call, by reason (cached ones included).', ['reason']);
   const cache = counter('gatehouse_client_decision_cache_total', 'Local decision cache lookups: hit or miss.', ['result']);
   const failClosed = counter(
@@ -55,6 +62,7 @@ export function createClientMetrics(registry: Registry | undefined): ClientMetri
   );
   return {
     call: (method, code, seconds) => latency.observe({ method, code }, seconds),
+    resend: (method) => resends.inc({ method }),
     denial: (reason) => denials.inc({ reason }),
     cache: (result) => cache.inc({ result }),
     failClosed: (side) => failClosed.inc({ side }),

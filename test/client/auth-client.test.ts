@@ -153,13 +153,14 @@ describe('AuthClient', () => {
         }
       }
       // Reached, then the connection dropped mid-call: UNAVAILABLE from the transport, yet not "never reached".
-      const cutOff = client({ address: proxy.address, deadlineMs: 5000 });
+      // (Retries and re-sends off: they would re-ask the silent gatehouse until the deadline; balancing.test.ts.)
+      const cutOff = client({ address: proxy.address, deadlineMs: 5000, retry: false, resends: 0 });
       const pending = cutOff.authorize(reader, SAY);
       while (silent.calls() < 1) await new Promise((r) => setTimeout(r, 5));
       proxy.cut();
       await assert.rejects(pending, { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 14 });
       // An answer that says UNAVAILABLE (a proxy in front of gatehouse) is an answer.
-      const answered = client({ address: answering.address });
+      const answered = client({ address: answering.address, retry: false, resends: 0 });
       await assert.rejects(answered.authorize(reader, SAY), { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 14 });
       await assert.rejects(answered.verify(reader), { code: 'ERR_GATEHOUSE_UNAVAILABLE', grpcCode: 14 });
       assert.equal(answering.calls(), 2);

@@ -141,7 +141,9 @@ describe('fail open', () => {
 
   it('never on a connection dropped mid-call, nor on an answer that says UNAVAILABLE', async () => {
     const proxy = later(await startCuttableProxy(silent.address));
-    const cut = await failOpenEcho(authClient({ address: proxy.address, deadlineMs: 5000 }));
+    // Retries and re-sends off: they would re-ask the silent impostor until the deadline (balancing.test.ts has them).
+    const once = { retry: false, resends: 0 } as const;
+    const cut = await failOpenEcho(authClient({ address: proxy.address, deadlineMs: 5000, ...once }));
     const calls = silent.calls();
     const pending = refusal(cut.echo.unary('Say', 'x', bearer(reader)));
     while (silent.calls() === calls) await new Promise((r) => setTimeout(r, 5));
@@ -149,7 +151,7 @@ describe('fail open', () => {
     assert.deepEqual(await pending, REFUSED);
 
     const answering = later(await startAnsweringUnavailable());
-    const answered = await failOpenEcho(authClient({ address: answering.address }));
+    const answered = await failOpenEcho(authClient({ address: answering.address, ...once }));
     assert.deepEqual(await refusal(answered.echo.unary('Say', 'x', bearer(reader))), REFUSED);
     assert.equal(answering.calls(), 1);
     assert.equal((cut.server.seen.calls.get('Say') ?? 0) + (answered.server.seen.calls.get('Say') ?? 0), 0);

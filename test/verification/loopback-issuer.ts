@@ -3,7 +3,7 @@
  * byte by byte (any header, any payload, any signature) and still carry a signature the issuer's JWKS verifies.
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** `rsa` (RS256) and `ec` (ES256) are published; `stranger` is an RSA key the issuer never published. */
@@ -28,6 +28,9 @@ export interface LoopbackIssuer {
   publishAlg(key: 'rsa' | 'ec', alg: string): void;
   /** While down, every response is a 503. */
   setDown(down: boolean): void;
+  /** While held, requests get no response (a slow provider); `release()` answers them all, as they would have been. */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -69,8 +72,16 @@ export async function startLoopbackIssuer(options: LoopbackIssuerOptions = {}): 
   const keys: Record<LoopbackKey, HeldKey> = { rsa: newKey('rsa'), ec: newKey('ec'), stranger: newKey('rsa') };
   let down = false;
   let jwksGets = 0;
+  let heldResponses: (() => void)[] | undefined;
 
   const server = createServer((req, res) => {
+    if (heldResponses) {
+      heldResponses.push(() => answer(req, res));
+      return;
+    }
+    answer(req, res);
+  });
+  function answer(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -89,7 +100,7 @@ export async function startLoopbackIssuer(options: LoopbackIssuerOptions = {}): 
       return send(200, { keys: published });
     }
     return send(404, { error: 'not_found' });
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -122,6 +133,14 @@ export async function startLoopbackIssuer(options: LoopbackIssuerOptions = {}): 
     },
     setDown(value) {
       down = value;
+    },
+    hold() {
+      heldResponses ??= [];
+    },
+    release() {
+      const waiting = heldResponses ?? [];
+      heldResponses = undefined;
+      for (const respond of waiting) respond();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
