@@ -4,7 +4,7 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
 BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
-.PHONY: install system-packages build start test fresh-check check format lint deps typecheck bench docker demo example-python clean
+.PHONY: install system-packages build start test fresh-check check format lint deps typecheck bench bench-quick bench-readme soak profile docker demo example-python clean
 
 # The Debian packages the suite runs for real, as check:package, the check a binary on PATH or a path that must exist
 # (nginx and caddy: the forward-auth proofs). The Python ones are for examples/fastapi, run by /usr/bin/python3.
@@ -62,8 +62,28 @@ check: install
 	npx tsc -p tsconfig.json --noEmit
 	$(MAKE) test
 
+## every scenario beside its same-run baseline (A/B/A/B), under 5 minutes: bench/results/latest.md and latest.json,
+## then the in-process benches (*.bench.ts, each its own results file)
 bench: install
+	$(NODE) --import tsx bench/run.ts
 	@for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || exit 1; done
+
+## a ~30-second subset of bench/run.ts (same files, mode "quick")
+bench-quick: install
+	$(NODE) --import tsx bench/run.ts --quick
+
+## the README's performance table, regenerated from bench/results/latest.md
+bench-readme: install
+	$(NODE) --import tsx bench/readme-table.ts
+	npx prettier --write README.md
+
+## 60 s at 80 % of measured capacity over every door against one gatehouse serve: bench/results/soak.json, exit 1 on a miss
+soak: install
+	$(NODE) --import tsx bench/soak.ts
+
+## a V8 CPU profile of gatehouse serve under load, in bench/profiles/ (gitignored)
+profile: install
+	$(NODE) --import tsx bench/profile.ts
 
 ## the example microservices and a scripted story: allowed, denied (missing role), expired, gatehouse down (fail closed)
 demo: install
