@@ -64,9 +64,16 @@ export function treeRssBytes(pid: number): number {
 
 // Children never outlive the bench, even when it fails: killed on exit.
 const children = new Set<ChildProcess>();
-process.once('exit', () => {
+const killChildren = () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+};
+process.once('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
 
 /** A process started elsewhere, measured by pid; stop() does nothing. */
 export function attach(pid: number): ServerProcess {

@@ -18,6 +18,7 @@ export interface Sizes {
   readonly memoryTokens: number;
   readonly memoryBudgetMs: number;
   readonly unknownKids: number;
+  readonly floodBudgetMs: number;
   /** Prepared distinct tokens per algorithm (cycled against a server whose decision cache is off). */
   readonly coldPool: number;
 }
@@ -32,6 +33,7 @@ export const SIZES: Record<'full' | 'quick', Sizes> = {
     memoryTokens: Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000),
     memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 45) * 1000,
     unknownKids: 100_000,
+    floodBudgetMs: 25_000,
     coldPool: 4000,
   },
   quick: {
@@ -43,6 +45,7 @@ export const SIZES: Record<'full' | 'quick', Sizes> = {
     memoryTokens: Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000),
     memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 4) * 1000,
     unknownKids: 10_000,
+    floodBudgetMs: 5000,
     coldPool: 1500,
   },
 };

@@ -7,6 +7,7 @@ import { alternate } from '../load/alternate.js';
 import type { CallSpec } from '../load/job.js';
 import { portLine, spawnServer } from '../load/server-process.js';
 import { ratio } from '../load/stats.js';
+import { metric } from '../load/scrape-metric.js';
 import { closed, round1, type BenchContext } from './context.js';
 
 export async function protectedCall(ctx: BenchContext, gatehouse: GatehouseChild, token: string): Promise<void> {
@@ -20,6 +21,7 @@ export async function protectedCall(ctx: BenchContext, gatehouse: GatehouseChild
       tokens: { kind: 'same', token },
       expect: 'allow',
     });
+    const asked = await metric(gatehouse.httpAddress, 'gatehouse_decisions_total');
     const figures = await alternate(
       ctx.pool,
       [
@@ -29,7 +31,9 @@ export async function protectedCall(ctx: BenchContext, gatehouse: GatehouseChild
       ctx.sizes.rounds,
     );
     const extra = round1(figures.protected!.server_cpu_us_per_call! - figures.unprotected!.server_cpu_us_per_call!);
-    ctx.report.section('protected_call', { ...figures, extra_cpu_us_per_call: extra });
+    // With the local cache warm the service asks gatehouse once per cache period, not once per call.
+    const gatehouseDecisions = (await metric(gatehouse.httpAddress, 'gatehouse_decisions_total')) - asked;
+    ctx.report.section('protected_call', { ...figures, extra_cpu_us_per_call: extra, gatehouse_decisions_during: gatehouseDecisions });
     ctx.report.target({
       id: 'interceptor_ratio',
       figure: 'a call behind the server interceptor (warm local cache), calls/s ÷ unprotected',

@@ -3,32 +3,14 @@
  * workers) stream through Authorize, until the count or the time budget is reached, sampled as it goes; and RSS
  * while a flood of tokens naming unknown kids arrives, with the JWKS fetches the issuer saw (one per cooldown).
  */
-import { get } from 'node:http';
 import { BENCH_AUDIENCE } from '../lib/bench-issuer.js';
 import { GRPC_ACTION, startGatehouseChild } from '../load/gatehouse-child.js';
 import type { CallSpec } from '../load/job.js';
-import { splitAddress } from '../load/worker-calls.js';
+import { metric } from '../load/scrape-metric.js';
 import type { BenchContext } from './context.js';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
-
-/** A gauge or counter from the server's /metrics (the sum over its label sets matching `labels`). */
-export function metric(address: string, name: string, labels = ''): Promise<number> {
-  const [host, port] = splitAddress(address);
-  return new Promise((resolve, reject) =>
-    get({ host, port, path: '/metrics' }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let sum = 0;
-        for (const line of text.split('\n'))
-          if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-        resolve(sum);
-      });
-    }).on('error', reject),
-  );
-}
 
 export async function distinctTokenMemory(ctx: BenchContext): Promise<void> {
   const maxEntries = ctx.quick ? 1000 : 100_000;
@@ -131,23 +113,24 @@ export async function unknownKidFlood(ctx: BenchContext): Promise<void> {
       warmupMs: 0,
       durationMs: 1000,
     };
-    await ctx.pool.run(job); // warm: JIT, first refusals
-    const rssStart = server.rssBytes();
+    await ctx.pool.run({ ...job, durationMs: 2000 }); // warm: JIT, first refusals, the heap's first growth
     const fetchesBefore = ctx.issuer.jwksFetches;
     const started = Date.now();
     let calls = 0;
     let errors = 0;
     const rss: number[] = [];
-    while (calls < ctx.sizes.unknownKids) {
+    while (calls < ctx.sizes.unknownKids && Date.now() - started < ctx.sizes.floodBudgetMs) {
       const run = await ctx.pool.run({ ...job, durationMs: 2000 });
       calls += run.figures.calls;
       errors += run.figures.errors;
       rss.push(mb(server.rssBytes()));
     }
+    // Flat: the last sample against the first one of the flood proper.
+    const rssStart = rss[0]! * MB;
     const seconds = (Date.now() - started) / 1000;
     const fetches = ctx.issuer.jwksFetches - fetchesBefore;
     const allowed = Math.ceil(seconds / cooldownSeconds) + 1;
-    const growth = Math.round(((server.rssBytes() - rssStart) / rssStart) * 1000) / 10;
+    const growth = Math.round(((rss[rss.length - 1]! * MB - rssStart) / rssStart) * 1000) / 10;
     ctx.report.section('unknown_kid_flood', {
       calls,
       errors,
