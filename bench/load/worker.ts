@@ -81,12 +81,14 @@ async function closedLoop(job: JobSpec, makers: CallMaker[], rec: Recorder): Pro
       const i = n++;
       const which = pick(i);
       const sent = now();
+      // A call counts in the window it completes in (as the server's CPU over the window does).
       try {
         await makers[which]!.call(i);
         const done = now();
-        if (sent >= rec.measureFrom && done <= end) rec.ok(which, done - sent, done);
+        if (done >= rec.measureFrom && done <= end) rec.ok(which, done - sent, done);
       } catch (err) {
-        if (sent >= rec.measureFrom) rec.fail(which, err);
+        const done = now();
+        if (done >= rec.measureFrom && done <= end) rec.fail(which, err);
       }
     }
   };

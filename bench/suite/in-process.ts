@@ -2,7 +2,7 @@
  * Token verification in-process against its floor and the usual Node stacks, interleaved (each measured twice,
  * the better kept: noise only slows): raw crypto.verify with a prepared KeyObject, gatehouse's verifyToken with a
  * warm key cache, jose jwtVerify over createRemoteJWKSet (warm), jsonwebtoken + jwks-rsa (warm cache).
- * Replaces bench/verify.bench.ts; also written to bench/results/verify.json.
+ * Replaces bench/verify.bench.ts; a full run also writes bench/results/verify.json.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -97,5 +97,5 @@ export async function inProcessVerify(ctx: BenchContext): Promise<void> {
     });
   }
   ctx.report.section('verify_in_process', results);
-  writeResults('verify', results);
+  if (!ctx.quick) writeResults('verify', results);
 }
