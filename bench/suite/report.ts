@@ -22,6 +22,8 @@ export class Report {
   readonly targets: (Target & { pass: boolean })[] = [];
   readonly notes: string[] = [];
   readonly started = Date.now();
+  /** The 1, 5 and 15 minute load averages: on a shared machine, the first thing to read beside any figure. */
+  readonly loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
 
   constructor(readonly mode: 'full' | 'quick') {}
 
@@ -41,7 +43,8 @@ export class Report {
       cpus: availableParallelism(),
       model: cpus()[0]?.model ?? 'unknown',
       node: process.version,
-      load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
+      load_average_at_start: this.loadAtStart,
+      load_average_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
     };
   }
 
@@ -67,7 +70,7 @@ export class Report {
     return [
       `# gatehouse bench (${this.mode})`,
       '',
-      `${date}, ${seconds} s; ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}, load average at start ${machine.load_average_at_start.join(' ')}.`,
+      `${date}, ${seconds} s; ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}, load average ${machine.load_average_at_start.join(' ')} at start, ${machine.load_average_at_end.join(' ')} at the end (a figure taken on a machine busier than its cores is noise).`,
       'Every ratio is against a baseline run in the same run, alternated A/B/A/B. Raw figures: `latest.json`.',
       '',
       '<!-- table:start -->',
