@@ -66,7 +66,7 @@ const pool = new LoadPool();
 // Capacity, on a server of its own (so the soak's server starts fresh).
 const probe = await startGatehouseChild({ issuer: issuer.issuer });
 const probeMix = mix(probe.grpcAddress, probe.httpAddress);
-const capacityRun = await pool.run({ ...probeMix, mode: 'closed', concurrency: 64, channels: 4, warmupMs: 1000, durationMs: 4000 }, probe);
+const capacityRun = await pool.run({ ...probeMix, mode: 'closed', concurrency: 64, channels: 4, warmupMs: 3000, durationMs: 4000 }, probe);
 await probe.stop();
 const capacity = capacityRun.figures.calls_per_second;
 const rate = Math.max(50, Math.round(capacity * 0.8));
