@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_AUDIENCE } from '../lib/bench-issuer.js';
+import { metric } from './scrape-metric.js';
 import { spawnServer, type SpawnedServer } from './server-process.js';
 
 export const GRPC_ACTION = '/orders.v1.Orders/GetOrder';
@@ -60,6 +61,16 @@ export async function startGatehouseChild(options: GatehouseChildOptions): Promi
     { env, cwd: REPO_ROOT },
   );
   const stop = server.stop;
+  // Listening is not ready: wait for the issuer's keys (/readyz is ready during the first fetch already), or on a
+  // busy machine the first calls are refused KEYS_UNAVAILABLE.
+  const deadline = Date.now() + 30_000;
+  while ((await metric(`127.0.0.1:${server.ready.http}`, 'gatehouse_keys_held').catch(() => 0)) === 0) {
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('gatehouse serve did not become ready within 30 s');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return Object.assign(server, {
     grpcAddress: `127.0.0.1:${server.ready.grpc}`,
     httpAddress: `127.0.0.1:${server.ready.http}`,
