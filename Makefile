@@ -68,7 +68,7 @@ bench: install
 	$(NODE) --import tsx bench/run.ts
 	@for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || exit 1; done
 
-## a ~30-second subset of bench/run.ts (same files, mode "quick")
+## a ~30-second subset of bench/run.ts: bench/results/latest-quick.md and .json (gitignored)
 bench-quick: install
 	$(NODE) --import tsx bench/run.ts --quick
 

@@ -59,8 +59,10 @@ export class Report {
       figures: this.sections,
       notes: this.notes,
     };
-    writeFileSync(new URL('latest.json', dir), `${JSON.stringify(json, null, 2)}\n`);
-    writeFileSync(new URL('latest.md', dir), renderMarkdown(json));
+    // A quick run never overwrites the full run's files (the README's table comes from latest.md).
+    const name = this.mode === 'quick' ? 'latest-quick' : 'latest';
+    writeFileSync(new URL(`${name}.json`, dir), `${JSON.stringify(json, null, 2)}\n`);
+    writeFileSync(new URL(`${name}.md`, dir), renderMarkdown(json));
   }
 }
 
