@@ -2,8 +2,8 @@
  * `make bench` (full, under 5 minutes) and `make bench-quick` (`--quick`, ~30 s): every scenario beside its
  * baseline in the same run, alternated A/B/A/B, on a load generator of worker threads; writes
  * bench/results/latest.json and latest.md (machine, Node, figures, ratios, targets, pass/miss; quick mode:
- * latest-quick.*, gitignored), and the folded results files authorize.json, protected-call.json and verify.json. Exit 0 even on a missed target: the figures
- * are the output (a shared machine's noise is not a failure).
+ * latest-quick.*, gitignored), and the folded results files authorize.json, protected-call.json and verify.json.
+ * Exit 0 even on a missed target: the figures are the output (a shared machine's noise is not a failure).
  */
 import { startBenchIssuer } from './lib/bench-issuer.js';
 import { writeResults } from './lib/measure.js';
