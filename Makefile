@@ -66,7 +66,7 @@ check: install
 ## then the in-process benches (*.bench.ts, each its own results file)
 bench: install
 	$(NODE) --import tsx bench/run.ts
-	@for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || exit 1; done
+	@failed=0; for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || failed=1; done; exit $$failed
 
 ## a ~30-second subset of bench/run.ts: bench/results/latest-quick.md and .json (gitignored)
 bench-quick: install
