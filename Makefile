@@ -4,7 +4,7 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
 BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
-.PHONY: install system-packages build start test fresh-check check format lint deps typecheck audit bench docker demo example-python clean
+.PHONY: install system-packages build start test fresh-check check format lint deps typecheck audit bench bench-quick bench-readme soak profile docker demo example-python clean
 
 # The Debian packages the suite runs for real, as check:package, the check a binary on PATH or a path that must exist
 # (nginx and caddy: the forward-auth proofs). The Python ones are for examples/fastapi, run by /usr/bin/python3.
@@ -68,8 +68,28 @@ check: install
 	@scripts/audit.sh
 	$(MAKE) test
 
+## every scenario beside its same-run baseline (A/B/A/B), under 5 minutes: bench/results/latest.md and latest.json,
+## then the in-process benches (*.bench.ts, each its own results file)
 bench: install
-	@for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || exit 1; done
+	$(NODE) --import tsx bench/run.ts
+	@failed=0; for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || failed=1; done; exit $$failed
+
+## a ~30-second subset of bench/run.ts: bench/results/latest-quick.md and .json (gitignored)
+bench-quick: install
+	$(NODE) --import tsx bench/run.ts --quick
+
+## the README's performance table, regenerated from bench/results/latest.md
+bench-readme: install
+	$(NODE) --import tsx bench/readme-table.ts
+	npx prettier --write README.md
+
+## 60 s at 80 % of measured capacity over every door against one gatehouse serve: bench/results/soak.json, exit 1 on a miss
+soak: install
+	$(NODE) --import tsx bench/soak.ts
+
+## a V8 CPU profile of gatehouse serve under load, in bench/profiles/ (gitignored)
+profile: install
+	$(NODE) --import tsx bench/profile.ts
 
 ## the example microservices and a scripted story: allowed, denied (missing role), expired, gatehouse down (fail closed)
 demo: install

@@ -59,7 +59,8 @@ for (const [name, claims] of Object.entries(shapes)) {
     const before = heap();
     for (const token of tokens) {
       const outcome = await authorizer.authorize(token, ACTION);
-      if (!outcome.allowed || !outcome.principal) throw new Error(`not allowed: ${outcome.allowed ? '' : outcome.reason}`);
+      if (!outcome.allowed || !outcome.principal)
+        throw new Error(`not allowed: ${outcome.allowed ? '' : `${outcome.reason} ${outcome.message}`}`);
       toWirePrincipal(outcome.principal);
     }
     const after = heap();

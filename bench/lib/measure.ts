@@ -1,5 +1,5 @@
 /** Small, dependency-free timing helpers shared by the benchmarks. Figures go to bench/results/*.json. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 export interface Rate {
@@ -22,18 +22,6 @@ export async function rate(fn: () => unknown, ms = 1000): Promise<Rate> {
   runs.sort((a, b) => a - b);
   const opsPerSecond = runs[1]!;
   return { opsPerSecond: Math.round(opsPerSecond), microsPerOp: Math.round((1e6 / opsPerSecond) * 100) / 100 };
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** CPU time (user + system) of a process, in microseconds, from /proc (Linux; 100 ticks per second). */
-export function processCpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return (ticks / 100) * 1e6;
 }
 
 export function writeResults(name: string, results: unknown): string {

@@ -1,0 +1,151 @@
+/**
+ * A server under test, run as a child process so its CPU time and memory are its own: read from /proc for the
+ * process and every descendant (a server that forks workers is measured as a whole). `attach` measures a process
+ * started elsewhere (any pid), so a scenario can target any address.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4096;
+
+export interface ServerProcess {
+  readonly pid: number;
+  /** CPU time (user + system) of the process and its descendants, µs. */
+  cpuMicros(): number;
+  /** Resident memory of the process and its descendants, bytes. */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+function statFields(pid: number): string[] | undefined {
+  try {
+    // The command name may hold spaces and parentheses: fields start after the last ") ".
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/** The pid and all its live descendants (from /proc/PID/task/TID/children). */
+export function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let k = 0; k < all.length; k++) {
+    try {
+      const tasks = readFileSync(`/proc/${all[k]}/task/${all[k]}/children`, 'utf8').trim();
+      if (tasks) all.push(...tasks.split(' ').map(Number));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return all;
+}
+
+/** utime + stime of the process tree, µs (fields 14 and 15 of /proc/PID/stat, here at index 11 and 12). */
+export function treeCpuMicros(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    const f = statFields(p);
+    if (f) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
+/** Resident set of the process tree, bytes (field 24 of /proc/PID/stat, in pages). */
+export function treeRssBytes(pid: number): number {
+  let pages = 0;
+  for (const p of processTree(pid)) {
+    const f = statFields(p);
+    if (f) pages += Number(f[21]);
+  }
+  return pages * PAGE_BYTES;
+}
+
+// Children never outlive the bench, even when it fails: killed on exit.
+const children = new Set<ChildProcess>();
+const killChildren = () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+};
+process.once('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
+
+/** A process started elsewhere, measured by pid; stop() does nothing. */
+export function attach(pid: number): ServerProcess {
+  return { pid, cpuMicros: () => treeCpuMicros(pid), rssBytes: () => treeRssBytes(pid), stop: async () => {} };
+}
+
+export interface SpawnedServer<T> extends ServerProcess {
+  /** What the child announced on stdout when it was ready. */
+  readonly ready: T;
+  readonly child: ChildProcess;
+}
+
+/**
+ * Starts `node ARGS` and waits for the first stdout line `parseReady` accepts. stdout is read (and dropped) for as
+ * long as the child runs, so its log lines never fill the pipe and block it.
+ */
+export function spawnServer<T>(
+  args: readonly string[],
+  parseReady: (line: string) => T | undefined,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<SpawnedServer<T>> {
+  const child = spawn(process.execPath, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let partial = '';
+    let found = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')}: not ready in time; stderr: ${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (found) return;
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const ready = parseReady(line);
+        if (ready === undefined) continue;
+        found = true;
+        partial = '';
+        clearTimeout(timer);
+        const pid = child.pid!;
+        resolve({
+          pid,
+          ready,
+          child,
+          cpuMicros: () => treeCpuMicros(pid),
+          rssBytes: () => treeRssBytes(pid),
+          stop: async () => {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            await exited;
+            clearTimeout(killer);
+          },
+        });
+        return;
+      }
+    });
+    void exited.then(() => {
+      if (!found) {
+        clearTimeout(timer);
+        reject(new Error(`${args.join(' ')} exited before it was ready; stderr: ${stderr}`));
+      }
+    });
+  });
+}
+
+/** Children announcing `PORT <n>` (the bench's own servers). */
+export const portLine = (line: string): number | undefined => {
+  const match = /^PORT (\d+)$/.exec(line.trim());
+  return match ? Number(match[1]) : undefined;
+};
