@@ -26,14 +26,28 @@ export interface HttpServerOptions {
 
 export interface RunningHttpServer {
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and closes idle ones; requests in flight get up to `graceMs` to be answered (each
+   * answer now says `connection: close`, so no client sends another on it), then every connection left is closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const open = new Set<ServerResponse>();
+  let closing: (() => void) | undefined;
   const server: Server = createServer(
     // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
     { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 },
-    (req, res) => route(options, req, res),
+    (req, res) => {
+      if (closing) res.setHeader('connection', 'close');
+      open.add(res);
+      res.once('close', () => {
+        open.delete(res);
+        if (closing && open.size === 0) closing();
+      });
+      route(options, req, res);
+    },
   );
   // One more than the limit, so forward-auth.ts can tell that headers were dropped, and refuse.
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
@@ -52,12 +66,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   return {
     port: (server.address() as AddressInfo).port,
-    // By the time this closes, gRPC has drained: nothing here is worth waiting for (a half-sent request would
-    // otherwise hold shutdown open for as long as its sender likes).
-    close: () =>
+    // Only requests already read are waited for: a half-sent one would otherwise hold shutdown open for as long as
+    // its sender likes.
+    close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
+        const closeAll = () => {
+          clearTimeout(timer);
+          server.closeAllConnections();
+        };
+        const timer = setTimeout(closeAll, graceMs);
+        closing = closeAll;
+        for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        if (open.size === 0) closeAll();
       }),
   };
 }
