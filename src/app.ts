@@ -226,7 +226,9 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       const grpcDrained = grpc.shutdown(grace, delay);
       // HTTP forwards are served through the delay too; then both doors drain their in-flight calls together.
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      await Promise.all([grpcDrained, http.close(grace)]);
+      // The HTTP listener stays up until both have drained, so /readyz and /metrics answer throughout.
+      await Promise.all([grpcDrained, http.drain(grace)]);
+      await http.close();
       engine.stop();
       logger.info('gatehouse stopped');
     },

@@ -27,25 +27,25 @@ export interface HttpServerOptions {
 export interface RunningHttpServer {
   readonly port: number;
   /**
-   * Stops accepting connections and closes idle ones; requests in flight get up to `graceMs` to be answered (each
-   * answer now says `connection: close`, so no client sends another on it), then every connection left is closed.
+   * Resolves once every request in flight now is answered, or after `graceMs`. From now on every answer says
+   * `connection: close`, so no client sends another request on it; new requests are still answered meanwhile
+   * (forwards with 503 once shutdown refuses them, /readyz with 503, /metrics as ever).
    */
-  close(graceMs?: number): Promise<void>;
+  drain(graceMs: number): Promise<void>;
+  /** Stops listening and closes every connection left. */
+  close(): Promise<void>;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const open = new Set<ServerResponse>();
-  let closing: (() => void) | undefined;
+  let draining = false;
   const server: Server = createServer(
     // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
     { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 },
     (req, res) => {
-      if (closing) res.setHeader('connection', 'close');
+      if (draining) res.setHeader('connection', 'close');
       open.add(res);
-      res.once('close', () => {
-        open.delete(res);
-        if (closing && open.size === 0) closing();
-      });
+      res.once('close', () => open.delete(res));
       route(options, req, res);
     },
   );
@@ -66,20 +66,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   return {
     port: (server.address() as AddressInfo).port,
-    // Only requests already read are waited for: a half-sent one would otherwise hold shutdown open for as long as
-    // its sender likes.
-    close: (graceMs = 0) =>
-      new Promise<void>((resolve) => {
-        const closeAll = () => {
+    drain(graceMs) {
+      draining = true;
+      // Only requests already read are waited for: a half-sent one would otherwise hold shutdown open for as long
+      // as its sender likes.
+      const pending = [...open];
+      for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
+      server.closeIdleConnections();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        void Promise.all(pending.map((res) => (res.closed ? undefined : new Promise((done) => res.once('close', done))))).then(() => {
           clearTimeout(timer);
-          server.closeAllConnections();
-        };
-        const timer = setTimeout(closeAll, graceMs);
-        closing = closeAll;
-        for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
+          resolve();
+        });
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
-        if (open.size === 0) closeAll();
+        server.closeAllConnections();
       }),
   };
 }
