@@ -12,7 +12,7 @@ describe('deploy/prometheus', () => {
   it('alerts.yml passes `promtool check rules`', () => {
     const { status, output } = promtool(['check', 'rules', `${dir}alerts.yml`]);
     assert.equal(status, 0, output);
-    assert.match(output, /SUCCESS: 5 rules found/);
+    assert.match(output, /SUCCESS: 7 rules found/);
     const names = [...readFileSync(`${dir}alerts.yml`, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     assert.deepEqual(names, [
       'GatehouseDown',
@@ -20,10 +20,12 @@ describe('deploy/prometheus', () => {
       'GatehouseKeyFetchFailures',
       'GatehouseStaleKeys',
       'GatehouseLatencyHigh',
+      'GatehouseShedding',
+      'GatehouseLogLinesDropped',
     ]);
   });
 
-  it('alerts.test.yml passes `promtool test rules` (down, denial spike, key fetch failures, stale keys, p99)', () => {
+  it('alerts.test.yml passes `promtool test rules` (down, denial spike, key fetch failures, stale keys, p99, shedding, dropped log lines)', () => {
     const { status, output } = promtool(['test', 'rules', `${dir}alerts.test.yml`]);
     assert.equal(status, 0, output);
     assert.match(output, /SUCCESS/);
