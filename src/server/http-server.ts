@@ -72,7 +72,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       // as its sender likes.
       const pending = [...open];
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
-      server.closeIdleConnections();
+      // Idle keep-alive connections stay open until close(): closing one now races a request its client is sending.
       return new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
         void Promise.all(pending.map((res) => (res.closed ? undefined : new Promise((done) => res.once('close', done))))).then(() => {
