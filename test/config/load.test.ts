@@ -34,7 +34,10 @@ describe('config', () => {
     assert.equal(config.logging.buffer_bytes, 4 * 1024 * 1024);
     const problems = problemsOf({ issuers: [OIDC], server: { max_inflight: 0 }, logging: { buffer_bytes: 1024 } });
     assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['logging.buffer_bytes', 'server.max_inflight']);
-    assert.deepEqual(problemsOf({ issuers: [OIDC], server: { max_inflight: 1.5 } }).map((p) => p.split(':')[0]), ['server.max_inflight']);
+    assert.deepEqual(
+      problemsOf({ issuers: [OIDC], server: { max_inflight: 1.5 } }).map((p) => p.split(':')[0]),
+      ['server.max_inflight'],
+    );
   });
 
   it('names every bad key at once', () => {
