@@ -1,9 +1,11 @@
 /**
  * The gRPC side of admission control (admission.ts), as a server interceptor: a call to gatehouse's AuthService or
- * Envoy's Check takes a slot when its metadata arrives and gives it back with its status (or when it is cancelled).
- * A call finding every slot taken gets RESOURCE_EXHAUSTED at once, trailers-only (no headers went out), so a client's
- * retry policy may send it to another replica. Health and reflection are never shed. Put it after the metrics
- * interceptor, so shed calls are counted under their code too.
+ * Envoy's Check takes a slot when its request message has arrived (there is work to do) and gives it back with its
+ * status, or when it is cancelled. A stream that never finishes sending its request holds no slot, so half-sent
+ * streams cannot crowd out real calls (they are bounded per connection instead: grpc-server.ts). A call finding
+ * every slot taken gets RESOURCE_EXHAUSTED at once, trailers-only (no headers went out), so a client's retry policy
+ * may send it to another replica. Health and reflection are never shed. Put it after the metrics interceptor, so
+ * shed calls are counted under their code too.
  */
 import {
   Metadata,
@@ -29,11 +31,21 @@ export function grpcAdmissionInterceptor(admission: Admission): ServerIntercepto
     const door = doorOf(method.path);
     if (!door) return new ServerInterceptingCall(call);
     let release: (() => void) | undefined;
+    let shed = false;
     const listener = new ServerListenerBuilder()
-      .withOnReceiveMetadata((metadata, next) => {
-        release = enterOnce(admission, door);
-        if (release) next(metadata);
-        else call.sendStatus({ code: Status.RESOURCE_EXHAUSTED, details: OVERLOADED_MESSAGE, metadata: new Metadata() });
+      .withOnReceiveMessage((message, next) => {
+        if (!release && !shed) {
+          release = enterOnce(admission, door);
+          if (!release) {
+            shed = true;
+            call.sendStatus({ code: Status.RESOURCE_EXHAUSTED, details: OVERLOADED_MESSAGE, metadata: new Metadata() });
+          }
+        }
+        if (!shed) next(message);
+      })
+      // The handler of a shed call never hears of it.
+      .withOnReceiveHalfClose((next) => {
+        if (!shed) next();
       })
       .withOnCancel(() => release?.())
       .build();

@@ -3,9 +3,11 @@
 // call then completes correctly, and gatehouse_shed_calls_total counts exactly the shed calls. No timing: the admitted
 // calls are held in flight by the identity provider's first key fetch, which the test gates.
 import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { credentials, makeClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { AUTH_SERVICE_NAME } from '../../src/contract/proto.js';
 import { OVERLOADED_MESSAGE } from '../../src/server/admission.js';
 import type { Fetch } from '../../src/verification/fetch-json.js';
 import { EnvoyTestClient } from '../helpers/envoy-client.js';
@@ -152,5 +154,34 @@ describe('overload: server.max_inflight', () => {
     const reply = await gh.client.authorize(token, ACTION);
     assert.equal(reply.response.allowed, true);
     assert.equal((await forward()).status, 200);
+  });
+
+  it('streams that never finish sending their request hold no slot, so they cannot crowd out real calls', async () => {
+    const started = async () => valueOf(await scrape(), 'grpc_server_started_total', { grpc_method: 'Authorize' }) ?? 0;
+    const startedBefore = await started();
+    const shedBefore = valueOf(await scrape(), 'gatehouse_shed_calls_total', { door: 'grpc' });
+    const session = connect(`http://127.0.0.1:${gh.gatehouse.grpcPort}`);
+    session.on('error', () => {});
+    try {
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(1000, 1); // a message of 1000 bytes announced, 10 sent
+      for (let i = 0; i < 4 * MAX_INFLIGHT; i++) {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': `/${AUTH_SERVICE_NAME}/Authorize`,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.on('error', () => {});
+        stream.write(Buffer.concat([prefix, Buffer.alloc(10)])); // and never end it
+      }
+      await until(async () => (await started()) === startedBefore + 4 * MAX_INFLIGHT, 'the half-sent streams to reach the server');
+      assert.equal(await inFlight(), 0);
+      const reply = await gh.client.authorize(token, ACTION);
+      assert.equal(reply.response.allowed, true, 'a real call is admitted');
+      assert.equal(valueOf(await scrape(), 'gatehouse_shed_calls_total', { door: 'grpc' }), shedBefore, 'and nothing was shed');
+    } finally {
+      session.destroy();
+    }
   });
 });
