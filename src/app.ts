@@ -9,7 +9,10 @@ import type { Config } from './config/schema.js';
 import type { Authorizer } from './decisions/authorizer.js';
 import { RunningEngine } from './decisions/running-engine.js';
 import { PolicyError } from './policy/compile-rules.js';
+import { createAdmission } from './server/admission.js';
+import { grpcAdmissionInterceptor } from './server/grpc-admission.js';
 import { startGrpcServer } from './server/grpc-server.js';
+import { admittedHandler } from './server/http-admission.js';
 import { forwardAuthHandler } from './server/forward-auth.js';
 import { maxHeaderBytes } from './server/http-limits.js';
 import { startHttpServer } from './server/http-server.js';
@@ -32,6 +35,8 @@ export interface GatehouseDeps {
   readonly fetch?: Fetch;
   /** For `gatehouse_build_info`; read from package.json here when absent. */
   readonly version?: string;
+  /** Log lines the logger's destination dropped so far (gatehouse_log_lines_dropped_total); absent: none. */
+  readonly logLinesDropped?: () => number;
 }
 
 export interface Gatehouse {
@@ -75,7 +80,11 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     keySources: () => engine.authorizer.verification.keyCache.status(),
     decisionCacheSize: () => engine.authorizer.cachedDecisions,
     now: deps.clock ?? systemClock,
+    inFlight: () => admission.inFlight(),
+    logLinesDropped: deps.logLinesDropped,
   });
+  // Every door shares the one bound of server.max_inflight; health, readiness and metrics are never shed.
+  const admission = createAdmission(config.server.max_inflight, (door) => metrics.countShed(door));
   // Issuer ids that may label metrics: the running config's, plus a reload's while its keys load.
   let issuerIds = new Set(config.issuers.map((i) => i.id));
   const recorder = decisionMetrics(metrics, { isConfiguredIssuer: (id) => issuerIds.has(id) });
@@ -148,7 +157,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     authorizer: () => engine.authorizer,
     stripAuthorization: (issuerId) => stripAuthorization(engine.config, issuerId),
     hooks,
-    interceptors: [grpcMetricsInterceptor(metrics.grpc)],
+    interceptors: [grpcMetricsInterceptor(metrics.grpc), grpcAdmissionInterceptor(admission)],
   });
   preinitialiseGrpcMetrics(metrics.grpc, grpc.methods);
   let http;
@@ -159,15 +168,18 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       metrics: () => metrics.exposition(),
       maxHeaderBytes: maxHeaderBytes(config.tokens.max_bytes),
       tls: tls.http,
-      forwardAuth: forwardAuthHandler({
-        authorizer: () => engine.authorizer,
-        hooks,
-        shuttingDown: () => stoppingSince !== undefined && performance.now() - stoppingSince >= config.server.shutdown_delay,
-        forwardedHeaders: () => engine.config.proxy.forwarded_headers,
-        onMalformed(problem, requestId) {
-          logger.warn({ request_id: requestId, door: 'http', problem }, 'forward refused before any decision: malformed');
-        },
-      }),
+      forwardAuth: admittedHandler(
+        admission,
+        forwardAuthHandler({
+          authorizer: () => engine.authorizer,
+          hooks,
+          shuttingDown: () => stoppingSince !== undefined && performance.now() - stoppingSince >= config.server.shutdown_delay,
+          forwardedHeaders: () => engine.config.proxy.forwarded_headers,
+          onMalformed(problem, requestId) {
+            logger.warn({ request_id: requestId, door: 'http', problem }, 'forward refused before any decision: malformed');
+          },
+        }),
+      ),
     });
   } catch (err) {
     await grpc.shutdown(0);
@@ -227,7 +239,12 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       for (const reloader of reloaders) reloader.stop();
       draining = true;
       stoppingSince = performance.now();
-      await grpc.shutdown(config.server.shutdown_grace, config.server.shutdown_delay);
+      const { shutdown_grace: grace, shutdown_delay: delay } = config.server;
+      const grpcDrained = grpc.shutdown(grace, delay);
+      // HTTP forwards are served through the delay too; then both doors drain their in-flight calls together.
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      // The HTTP listener stays up until both have drained, so /readyz and /metrics answer throughout.
+      await Promise.all([grpcDrained, http.drain(grace)]);
       await http.close();
       engine.stop();
       logger.info('gatehouse stopped');

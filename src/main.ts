@@ -70,6 +70,12 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     unwatch();
     revocations.stop();
     logger.info({ signal }, 'shutting down: finishing in-flight calls');
+    // The drain is bounded by server.shutdown_grace already; this holds even if something in it never settles.
+    const overrun = config.server.shutdown_delay + config.server.shutdown_grace + SHUTDOWN_SLACK_MS;
+    setTimeout(() => {
+      logger.error({ signal, after_ms: overrun }, 'shutdown overran server.shutdown_grace; exiting');
+      exitAfterFlush(logger, 1);
+    }, overrun).unref();
     gatehouse
       .shutdown()
       .then(() => options.onStopped?.())
@@ -143,9 +149,14 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** How far past delay + grace a shutdown may run before the process exits anyway (the last log lines' flush). */
+const SHUTDOWN_SLACK_MS = 1000;
+/** The final flush of log lines waits at most this long: a reader that stalled must not hold the exit. */
+const FINAL_FLUSH_MS = 500;
+
 function exitAfterFlush(logger: Logger, code: number): void {
   const exit = () => process.exit(code);
-  setTimeout(exit, 1000).unref();
+  setTimeout(exit, FINAL_FLUSH_MS).unref();
   try {
     logger.flush(() => exit());
   } catch {

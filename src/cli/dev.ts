@@ -46,10 +46,10 @@ export async function devCommand(options: DevCommandOptions, env: NodeJS.Process
     console.error(renderProblems('the --grpc/--http options', err.problems));
     return EXIT_FAILED;
   }
-  const logger = createCliLogger(config.logging.level, config.logging.pretty);
+  const { logger, logLinesDropped } = createCliLogger(config.logging.level, config.logging.pretty, config.logging.buffer_bytes);
   let gatehouse;
   try {
-    ({ gatehouse } = await runServer(config, { logger, onStopped: () => issuer.close() }));
+    ({ gatehouse } = await runServer(config, { logger, onStopped: () => issuer.close(), deps: { logLinesDropped } }));
   } catch (err) {
     await issuer.close();
     console.error(`gatehouse dev: could not start: ${(err as Error).message}`);

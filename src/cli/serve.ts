@@ -23,9 +23,9 @@ export async function serveCommand(configFile: string | undefined): Promise<numb
     return EXIT_FAILED;
   }
   const { config } = checked;
-  const logger = createCliLogger(config.logging.level, config.logging.pretty);
+  const { logger, logLinesDropped } = createCliLogger(config.logging.level, config.logging.pretty, config.logging.buffer_bytes);
   try {
-    await runServer(config, { configFile, logger });
+    await runServer(config, { configFile, logger, deps: { logLinesDropped } });
   } catch (err) {
     logger.error({ err }, 'gatehouse could not start');
     console.error(`gatehouse serve: could not start: ${(err as Error).message}`);

@@ -129,6 +129,12 @@ const oidcIssuer = z
 
 const listenAddress = z.string().regex(/^(\[[0-9a-f:]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'must be host:port');
 
+/**
+ * server.max_inflight by default: ~10.5 k calls/s of one event loop (95 µs of server CPU per fully verified
+ * Authorize, bench/authorize.bench.ts) × the 50 ms latency budget (GatehouseLatencyHigh) ≈ 525, rounded down.
+ */
+export const DEFAULT_MAX_INFLIGHT = 512;
+
 /** The longest `when` expression a rule may carry, in characters (with the AST node limit, its evaluation bound). */
 export const MAX_CONDITION_LENGTH = 2048;
 
@@ -178,6 +184,11 @@ export const configSchema = z
           .min(1024)
           .max(1024 * 1024)
           .default(64 * 1024),
+        /**
+         * Calls worked on at once, across every door; more are shed at once (RESOURCE_EXHAUSTED, or 503 with
+         * Retry-After). The default is measured capacity × the 50 ms latency budget (README, "Overload").
+         */
+        max_inflight: z.number().int().min(1).default(DEFAULT_MAX_INFLIGHT),
         shutdown_grace: duration('10s', undefined, TIMER_CEILING),
         /** On SIGTERM, keep serving this long while not ready (so traffic moves away), before refusing new calls. */
         shutdown_delay: duration('0s', undefined, TIMER_CEILING),
@@ -238,6 +249,16 @@ export const configSchema = z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         pretty: z.boolean().default(false),
+        /**
+         * Bytes of log lines waiting for stdout to take them; past it, lines are dropped and counted
+         * (gatehouse_log_lines_dropped_total) rather than stop the service (README, "Logs").
+         */
+        buffer_bytes: z
+          .number()
+          .int()
+          .min(16 * 1024)
+          .max(1024 * 1024 * 1024)
+          .default(4 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

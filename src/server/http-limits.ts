@@ -18,12 +18,13 @@ export function maxHeaderBytes(tokenMaxBytes: number): number {
 
 /**
  * `X-Gatehouse-Reason` values of refusals the engine did not make (they are no `gatehouse.v1.Reason`): a forward
- * that is ambiguous or malformed, headers over the limits, shutdown, and a bug.
+ * that is ambiguous or malformed, headers over the limits, shutdown, overload (server.max_inflight), and a bug.
  */
 export const WIRE_REASONS = {
   malformed: 'FORWARD_MALFORMED',
   headersTooLarge: 'HEADERS_TOO_LARGE',
   shuttingDown: 'SHUTTING_DOWN',
+  overloaded: 'OVERLOADED',
   timeout: 'REQUEST_TIMEOUT',
   internal: 'INTERNAL',
 } as const;

@@ -36,13 +36,27 @@ export interface HttpServerOptions {
 
 export interface RunningHttpServer {
   readonly port: number;
+  /**
+   * Resolves once every request in flight now is answered, or after `graceMs`. From now on every answer says
+   * `connection: close`, so no client sends another request on it; new requests are still answered meanwhile
+   * (forwards with 503 once shutdown refuses them, /readyz with 503, /metrics as ever).
+   */
+  drain(graceMs: number): Promise<void>;
+  /** Stops listening and closes every connection left. */
   close(): Promise<void>;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
   const httpOptions: ServerOptions = { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 };
-  const handle = (req: IncomingMessage, res: ServerResponse) => route(options, req, res);
+  const open = new Set<ServerResponse>();
+  let draining = false;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('connection', 'close');
+    open.add(res);
+    res.once('close', () => open.delete(res));
+    route(options, req, res);
+  };
   const { tls } = options;
   let server: Server;
   if (tls) {
@@ -83,8 +97,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   return {
     port: (server.address() as AddressInfo).port,
-    // By the time this closes, gRPC has drained: nothing here is worth waiting for (a half-sent request would
-    // otherwise hold shutdown open for as long as its sender likes).
+    drain(graceMs) {
+      draining = true;
+      // Only requests already read are waited for: a half-sent one would otherwise hold shutdown open for as long
+      // as its sender likes.
+      const pending = [...open];
+      for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
+      // Idle keep-alive connections stay open until close(): closing one now races a request its client is sending.
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        void Promise.all(pending.map((res) => (res.closed ? undefined : new Promise((done) => res.once('close', done))))).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

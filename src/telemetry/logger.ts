@@ -3,6 +3,7 @@
  * appear; the core never logs (it reports through observers), so these paths cover every place one could land.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { boundedDestination } from './log-destination.js';
 
 export type { Logger };
 
@@ -22,11 +23,17 @@ export const REDACT_PATHS = [
   'request.token',
 ];
 
+/** logging.buffer_bytes by default: about a second of lines at 10 k decisions/s, before a stalled reader costs lines. */
+export const DEFAULT_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export interface LoggerOptions {
   readonly level: LevelWithSilent;
   /** Human-readable output (gatehouse dev); JSON lines otherwise. */
   readonly pretty?: boolean;
-  /** Where lines go; stdout by default. Tests pass a stream and parse what was written. */
+  /**
+   * Where lines go; by default stdout through a bounded buffer of logging.buffer_bytes (log-destination.ts). Tests
+   * pass a stream and parse what was written.
+   */
   readonly destination?: DestinationStream;
 }
 
@@ -42,5 +49,5 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } } });
   }
-  return pino(base, pino.destination({ sync: false }));
+  return pino(base, boundedDestination(process.stdout, DEFAULT_LOG_BUFFER_BYTES));
 }

@@ -35,6 +35,10 @@ export interface MetricsOptions {
   readonly decisionCacheSize: () => number;
   /** Milliseconds since the epoch (the same clock as the key cache). */
   readonly now: () => number;
+  /** Calls in flight per front door now (server/admission.ts); read at scrape time. */
+  readonly inFlight?: () => Readonly<Record<string, number>>;
+  /** Log lines dropped so far because stdout did not take them (telemetry/log-destination.ts); read at scrape time. */
+  readonly logLinesDropped?: () => number;
   /** Node's default process metrics; on unless a test turns them off. */
   readonly processMetrics?: boolean;
 }
@@ -218,6 +222,31 @@ export function createMetrics(options: MetricsOptions) {
     labelNames: ['listener'] as const,
     registers: register,
   });
+  const shed = new Counter({
+    name: 'gatehouse_shed_calls_total',
+    help: 'Calls refused at once because server.max_inflight calls were in flight, by front door (grpc, envoy, http).',
+    labelNames: ['door'] as const,
+    registers: register,
+  });
+  for (const door of ['grpc', 'envoy', 'http']) shed.inc({ door }, 0);
+  new Gauge({
+    name: 'gatehouse_inflight_calls',
+    help: 'Calls being worked on now, by front door; their sum is bounded by server.max_inflight.',
+    labelNames: ['door'] as const,
+    registers: register,
+    collect() {
+      for (const [door, calls] of Object.entries(options.inFlight?.() ?? {})) this.set({ door }, calls);
+    },
+  });
+  new Counter({
+    name: 'gatehouse_log_lines_dropped_total',
+    help: 'Log lines (audit lines too) dropped because stdout did not take them (a stalled reader, or gone).',
+    registers: register,
+    collect() {
+      this.reset();
+      this.inc(options.logLinesDropped?.() ?? 0);
+    },
+  });
 
   new Gauge({
     name: 'gatehouse_build_info',
@@ -241,6 +270,10 @@ export function createMetrics(options: MetricsOptions) {
     keys,
     cacheLookups,
     tenantLabel: options.tenantLabel,
+    /** Counts one call shed by admission control on `door`. */
+    countShed(door: string): void {
+      shed.inc({ door });
+    },
     /** Counts one config reload. */
     countReload(outcome: ReloadOutcome): void {
       reloads.inc({ outcome });

@@ -51,17 +51,19 @@ export class CliProcess {
   stderr = '';
   readonly #child: ChildProcess;
   readonly #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly #onStdout: (chunk: string) => void;
   #waiters: (() => void)[] = [];
 
   constructor(args: readonly string[], env: Record<string, string> = {}) {
     this.#child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let partial = '';
-    this.#child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    this.#onStdout = (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop()!;
       this.lines.push(...parts);
       this.#wake();
-    });
+    };
+    this.#child.stdout!.setEncoding('utf8').on('data', this.#onStdout);
     this.#child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
     });
@@ -120,6 +122,16 @@ export class CliProcess {
       return typeof log === 'object' && log !== null && log.msg === msg && test(log);
     }, from);
     return safeParse(line) as Record<string, unknown>;
+  }
+
+  /** Stops reading the child's stdout, leaving the pipe open: once its buffer is full, the child's writes wait. */
+  stopReadingStdout(): void {
+    this.#child.stdout!.off('data', this.#onStdout).pause();
+  }
+
+  /** Closes the reading end of the child's stdout, as when its parent is gone: the child's writes fail (EPIPE). */
+  closeStdout(): void {
+    this.#child.stdout!.destroy();
   }
 
   signal(signal: NodeJS.Signals): void {

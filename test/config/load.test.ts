@@ -28,6 +28,18 @@ describe('config', () => {
     assert.match(problemsOf({ issuers: [OIDC], proxy: { trusted: true } }).join('\n'), /^proxy\.trusted: unknown key/m);
   });
 
+  it('server.max_inflight and logging.buffer_bytes: defaults, and a bad value refused naming the key', () => {
+    const config = validateConfig({ issuers: [OIDC] });
+    assert.equal(config.server.max_inflight, 512);
+    assert.equal(config.logging.buffer_bytes, 4 * 1024 * 1024);
+    const problems = problemsOf({ issuers: [OIDC], server: { max_inflight: 0 }, logging: { buffer_bytes: 1024 } });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['logging.buffer_bytes', 'server.max_inflight']);
+    assert.deepEqual(
+      problemsOf({ issuers: [OIDC], server: { max_inflight: 1.5 } }).map((p) => p.split(':')[0]),
+      ['server.max_inflight'],
+    );
+  });
+
   it('names every bad key at once', () => {
     const problems = problemsOf({
       issuers: [OIDC, { id: 'b', type: 'entra', tenant: 'common', audiences: [] }],

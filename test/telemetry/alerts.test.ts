@@ -22,10 +22,12 @@ describe('deploy/prometheus', () => {
       'GatehouseLatencyHigh',
       'GatehouseTlsCertificateExpiresSoon',
       'GatehouseTlsReloadRefused',
+      'GatehouseShedding',
+      'GatehouseLogLinesDropped',
     ]);
   });
 
-  it('alerts.test.yml passes `promtool test rules` (down, denial spike, key fetch failures, stale keys, p99, TLS expiry and refused reloads)', () => {
+  it('alerts.test.yml passes `promtool test rules` (down, denial spike, key fetch failures, stale keys, p99, TLS expiry and refused reloads, shedding, dropped log lines)', () => {
     const { status, output } = promtool(['test', 'rules', `${dir}alerts.test.yml`]);
     assert.equal(status, 0, output);
     assert.match(output, /SUCCESS/);

@@ -1,0 +1,35 @@
+/**
+ * The HTTP side of admission control (admission.ts): a forward (`/v1/authz`) takes a slot for as long as its response
+ * is open. One finding every slot taken gets 503 with `Retry-After` at once, so the proxy may try another replica.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { enterOnce, OVERLOADED_MESSAGE, type Admission } from './admission.js';
+import { REASON_HEADER } from './http-answer.js';
+import { WIRE_REASONS } from './http-limits.js';
+
+/** Seconds a shed caller is told to wait before it retries here: overload passes in about that long, or it alerts. */
+export const RETRY_AFTER_SECONDS = 1;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function admittedHandler(admission: Admission, handler: Handler): Handler {
+  return (req, res) => {
+    const release = enterOnce(admission, 'http');
+    if (!release) {
+      const body = `${WIRE_REASONS.overloaded}: ${OVERLOADED_MESSAGE}\n`;
+      res
+        .writeHead(503, {
+          [REASON_HEADER]: WIRE_REASONS.overloaded,
+          'retry-after': String(RETRY_AFTER_SECONDS),
+          'cache-control': 'no-store',
+          'content-type': 'text/plain; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+        })
+        .end(body);
+      return;
+    }
+    // 'close' comes once the response is sent, and also when the client goes away first.
+    res.once('close', release);
+    handler(req, res);
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Where gatehouse's JSON lines go in production: stdout, through a bounded buffer, so that logging can never stop
+ * the service. When nobody reads stdout (a stalled log shipper) the buffer fills to its bound and further lines are
+ * dropped and counted (`gatehouse_log_lines_dropped_total`) instead of blocking; when stdout is gone (EPIPE: an
+ * orphaned process) every line is dropped and counted, and nothing crashes.
+ *
+ * Why not pino's sonic-boom destination: it writes fd 1 with fs.write on libuv's thread pool, and a pipe is a
+ * blocking fd, so a full pipe blocks a pool thread for good; process.exit then waits for that thread forever (and
+ * pino's exit hook flushSync()s, which blocks too). Measured here: a gatehouse so stuck ignored SIGTERM until killed.
+ * Node's own process.stdout writes a pipe non-blocking through the event loop; what it has not written yet is its
+ * `writableLength`, which is what is bounded here. Lines of one event-loop turn go out in one write (cork).
+ */
+import type { Writable } from 'node:stream';
+
+export interface LogDestination {
+  /** pino's destination interface: one JSON line. */
+  write(line: string): void;
+  /** Calls back once every accepted line is written, or after `timeoutMs`, whichever comes first. Never throws. */
+  flush(cb?: (err?: Error) => void, timeoutMs?: number): void;
+  /** Lines dropped since start: the buffer was full, or the output is gone. */
+  dropped(): number;
+}
+
+/** How long `flush` waits by default: the last lines are worth a moment, never a hung shutdown. */
+export const FLUSH_TIMEOUT_MS = 1000;
+const FLUSH_POLL_MS = 10;
+
+/** A bounded destination over `out` (process.stdout in production); `maxBytes`: logging.buffer_bytes. */
+export function boundedDestination(out: Writable, maxBytes: number): LogDestination {
+  let dropped = 0;
+  let broken = false;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    out.uncork();
+  };
+  // EPIPE, or any other write error: the output is gone for good; from now on every line is dropped.
+  out.on('error', () => {
+    broken = true;
+  });
+  return {
+    write(line) {
+      if (broken || out.writableLength + line.length > maxBytes) {
+        dropped += 1;
+        return;
+      }
+      if (!corked) {
+        corked = true;
+        out.cork();
+        process.nextTick(uncork);
+      }
+      out.write(line);
+    },
+    flush(cb = () => {}, timeoutMs = FLUSH_TIMEOUT_MS) {
+      if (corked) uncork();
+      const deadline = performance.now() + timeoutMs;
+      const check = () => {
+        if (broken || out.writableLength === 0 || performance.now() >= deadline) cb();
+        else setTimeout(check, FLUSH_POLL_MS);
+      };
+      check();
+    },
+    dropped: () => dropped,
+  };
+}

@@ -1,0 +1,78 @@
+// The bounded log destination over a stream that stalls or fails, as stdout does when its reader stalls or goes
+// away: lines past the bound are dropped and counted exactly, never buffered without end; an error (EPIPE) drops
+// everything after it without throwing; flush calls back even when the stream never drains.
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { boundedDestination } from '../../src/telemetry/log-destination.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+
+/** A stream whose reader has stalled: it takes every write and never completes one. */
+function stalled(): Writable {
+  return new Writable({ write() {} });
+}
+
+/** A stream that takes writes and keeps what it was given. */
+function collecting(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+const LINE = `${'x'.repeat(99)}\n`;
+
+describe('boundedDestination', () => {
+  it('holds at most its bound of unwritten bytes, and counts every line past it', async () => {
+    const out = stalled();
+    const destination = boundedDestination(out, 10 * LINE.length);
+    for (let i = 0; i < 25; i++) destination.write(LINE);
+    await new Promise((resolve) => setImmediate(resolve)); // past the uncork
+    assert.equal(destination.dropped(), 15);
+    assert.equal(out.writableLength, 10 * LINE.length);
+  });
+
+  it('writes every line of a turn, in order, while the stream keeps up', async () => {
+    const { stream, text } = collecting();
+    const destination = boundedDestination(stream, 1024);
+    for (let i = 0; i < 50; i++) destination.write(`${i}\n`);
+    await new Promise<void>((resolve) => destination.flush(() => resolve()));
+    assert.equal(text(), Array.from({ length: 50 }, (_, i) => `${i}\n`).join(''));
+    assert.equal(destination.dropped(), 0);
+  });
+
+  it('after a write error (EPIPE) drops and counts every line, and never throws', async () => {
+    const out = new Writable({
+      write(_chunk, _encoding, done) {
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const destination = boundedDestination(out, 1024);
+    destination.write(LINE);
+    await new Promise((resolve) => out.once('error', resolve));
+    for (let i = 0; i < 5; i++) destination.write(LINE);
+    assert.equal(destination.dropped(), 5);
+    await new Promise<void>((resolve) => destination.flush(() => resolve()));
+  });
+
+  it('flush calls back although the stream never drains', async () => {
+    const destination = boundedDestination(stalled(), 1024);
+    destination.write(LINE);
+    await new Promise<void>((resolve) => destination.flush(() => resolve(), 20));
+  });
+
+  it('is a pino destination: the logger writes its JSON lines through it', async () => {
+    const { stream, text } = collecting();
+    const destination = boundedDestination(stream, 1024 * 1024);
+    const logger = createLogger({ level: 'info', destination });
+    logger.info({ token: 'secret' }, 'hello');
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    const line = JSON.parse(text()) as Record<string, unknown>;
+    assert.equal(line.msg, 'hello');
+    assert.equal(line.token, '[redacted]');
+  });
+});
