@@ -12,7 +12,7 @@ describe('deploy/prometheus', () => {
   it('alerts.yml passes `promtool check rules`', () => {
     const { status, output } = promtool(['check', 'rules', `${dir}alerts.yml`]);
     assert.equal(status, 0, output);
-    assert.match(output, /SUCCESS: 7 rules found/);
+    assert.match(output, /SUCCESS: 9 rules found/);
     const names = [...readFileSync(`${dir}alerts.yml`, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     assert.deepEqual(names, [
       'GatehouseDown',
