@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { HEADER_CASES, STRUCTURE_CASES } from './corpus-tokens.js';
 import { ENTRA_CASES, FRONT_DOOR_CASES, WIRE_CASES } from './corpus-doors.js';
 import { DOORS, Doors, type Door } from './doors.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { bearer, expected, startWorld, stopWorld, type Gate, type HostileCase, type World } from './world.js';
 
 const CORPUS: readonly HostileCase[] = [...HEADER_CASES, ...STRUCTURE_CASES, ...WIRE_CASES, ...ENTRA_CASES, ...FRONT_DOOR_CASES];
@@ -49,6 +50,17 @@ describe('hostile corpus, on every door', () => {
       assert.deepEqual(answers, want);
     });
   }
+
+  it('HTTP: a request without Host (HTTP/1.1 requires one) is refused by gatehouse, with its reason', async () => {
+    const port = world.gates.main.gatehouse.httpPort;
+    const res = await rawExchange(
+      port,
+      `GET /v1/authz HTTP/1.1\r\nConnection: close\r\nX-Original-Method: GET\r\nX-Original-URI: /orders/42\r\nAuthorization: Bearer ${world.reader}\r\n\r\n`,
+    );
+    assert.equal(res.status, 400);
+    assert.equal(res.header('x-gatehouse-reason'), 'FORWARD_MALFORMED');
+    assert.match(res.body, /Host/);
+  });
 
   it('every gatehouse still answers a good call on every door', async () => {
     for (const door of DOORS) assert.equal((await doors.main.ask(door, bearer(world.reader))).outcome, 'ALLOWED', door);

@@ -2,7 +2,8 @@
  * The world the hostile corpus runs in: a loopback OIDC issuer whose keys the test holds, a loopback Entra server
  * (Microsoft's captured documents and key sets), and two gatehouses on them. `main` trusts the OIDC issuer, one
  * Entra tenant for v2 tokens only and a second tenant for v1 tokens only; `org` is an `organizations` API that
- * accepts one tenant. The same rules everywhere: a reader (role Orders.Read) may `GET /orders/*`.
+ * accepts one tenant. The same rules everywhere: a reader (role Orders.Read) may `GET /orders/*`, and
+ * `orders:approve` when its attribute `tenant` is `contoso`.
  */
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
 import { startEntraServer, type EntraServer } from '../helpers/entra-server.js';
@@ -19,6 +20,8 @@ export const TOKEN_MAX_BYTES = 16_384;
 export const RULES = [
   { id: 'orders-read', actions: ['GET /orders/*'], any_roles: ['Orders.Read'] },
   { id: 'admin', actions: ['GET /admin', 'GET /admin/*'], any_roles: ['Orders.Admin'] },
+  // For the attributes property: allowed only for the tenant the condition names.
+  { id: 'approve', actions: ['orders:approve'], any_roles: ['Orders.Read'], when: 'attributes["tenant"] == "contoso"' },
 ];
 
 export type Gate = 'main' | 'org';
