@@ -32,7 +32,9 @@ export interface RunningHttpServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server: Server = createServer(
     // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
-    { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 },
+    // requireHostHeader off: Node would answer a Host-less HTTP/1.1 request with a bare 400 and no X-Gatehouse-Reason;
+    // forward auth refuses it itself, with its reason (forward-auth.ts), and probes may omit it.
+    { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000, requireHostHeader: false },
     (req, res) => route(options, req, res),
   );
   // One more than the limit, so forward-auth.ts can tell that headers were dropped, and refuse.
