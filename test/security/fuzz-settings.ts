@@ -44,6 +44,8 @@ export function runsOf(property: FuzzProperty, smallRuns: number): number {
 export function fuzzParameters<T>(property: FuzzProperty, smallRuns: number): fc.Parameters<T> {
   return {
     seed: FUZZ_SEED,
+    // The failure's own message in the report (node:test shows no error cause).
+    includeErrorInReport: true,
     numRuns: runsOf(property, smallRuns),
     ...(FUZZ_PATH ? { path: FUZZ_PATH } : {}),
   };

@@ -12,7 +12,7 @@ import { assertAlive, assertRefused, isRefusal } from './outcomes.js';
 import { startWorld, stopWorld, type World } from './world.js';
 import type { ServiceError } from '@grpc/grpc-js';
 
-const RUNS = 150;
+const RUNS = 100;
 const text = (maxLength = 64) => fc.string({ unit: 'binary', maxLength });
 /** Path-like text: the characters that make a path non-canonical, often. */
 const pathText = fc

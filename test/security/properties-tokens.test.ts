@@ -10,8 +10,8 @@ import { fuzzParameters, FUZZ_SEED, runsOf } from './fuzz-settings.js';
 import { assertAlive, assertRefused } from './outcomes.js';
 import { bearer, ENTRA_AUDIENCE, startWorld, stopWorld, TENANT, type World } from './world.js';
 
-const BYTE_RUNS = 150;
-const MUTATION_RUNS = 150;
+const BYTE_RUNS = 100;
+const MUTATION_RUNS = 100;
 
 /** The three segments decode to the original's bytes (base64url's spare low bits may differ). */
 function sameBytes(mutated: string, original: string): boolean {
