@@ -6,7 +6,7 @@
  * the seed and the path of the shrunk counterexample: rerun with GATEHOUSE_FUZZ_SEED=<seed> GATEHOUSE_FUZZ_PATH=<path>
  * to replay exactly that case. Read when a test file is loaded, never by src/.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 
 const DEFAULT_SEED = 0x13a7e;
 

@@ -59,7 +59,10 @@ function problemsOf(load: () => unknown): string[] {
 function setAt(base: unknown, path: readonly (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
   const [head, ...rest] = path;
-  const copy: Record<string | number, unknown> = Array.isArray(base) ? [...base] : { ...(base && typeof base === 'object' ? base : {}) };
+  const copy = (Array.isArray(base) ? [...(base as unknown[])] : { ...(base && typeof base === 'object' ? base : {}) }) as Record<
+    string | number,
+    unknown
+  >;
   const next = setAt(copy[head!], rest, value);
   if (next === undefined) delete copy[head!];
   else copy[head!] = next;
