@@ -136,6 +136,9 @@ describe('config', () => {
     assert.ok(metadataFromDiscovery(doc('https://keys.example.net:9443/jwks'), listed), 'a host without a port: any port');
     assert.ok(metadataFromDiscovery(doc('https://idp.example.com:8443/keys'), listed));
     assert.throws(() => metadataFromDiscovery(doc('https://idp.example.com:9000/keys'), listed), /another host/);
+    const withDefaultPort = sourceWith({ jwks_hosts: ['keys.example.net:443'] });
+    assert.ok(metadataFromDiscovery(doc('https://keys.example.net/jwks'), withDefaultPort), 'https://… is port 443');
+    assert.throws(() => metadataFromDiscovery(doc('https://keys.example.net:8443/jwks'), withDefaultPort), /another host/);
     assert.match(
       problemsOf({ issuers: [{ ...OIDC, jwks_hosts: ['https://x.example/'] }] }).join('\n'),
       /^issuers\[0\]\.jwks_hosts\[0\]: must be a host/m,

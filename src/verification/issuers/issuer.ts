@@ -71,5 +71,7 @@ export function metadataFromDiscovery(doc: Record<string, unknown>, source: KeyS
 function jwksHostAllowed(jwksUri: string, source: KeySource): boolean {
   const jwks = new URL(jwksUri);
   if (source.discoveryUrl === undefined || jwks.host === new URL(source.discoveryUrl).host) return true;
-  return source.jwksHosts.some((allowed) => allowed === jwks.host || allowed === jwks.hostname);
+  // A listed host without a port allows any port; with one, that port (the scheme's default when the URL names none).
+  const port = jwks.port || (jwks.protocol === 'https:' ? '443' : '80');
+  return source.jwksHosts.some((allowed) => allowed === jwks.hostname || allowed === `${jwks.hostname}:${port}`);
 }
