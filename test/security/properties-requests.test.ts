@@ -71,7 +71,7 @@ describe('property: hostile requests on every door', () => {
       }),
       fuzzParameters('action', RUNS),
     );
-    // Any action string, as gRPC alone can carry it.
+    // Any action string, as gRPC alone can carry it (a third as many runs again).
     await fc.assert(
       fc.asyncProperty(text(1100), async (action) => {
         const { response } = await world.gates.main.client.authorize(world.reader, action).catch((err: ServiceError) => {
@@ -80,7 +80,7 @@ describe('property: hostile requests on every door', () => {
         });
         if (response.allowed) assert.ok(grantable(action), `allowed ${JSON.stringify(action)}`);
       }),
-      fuzzParameters('action', RUNS),
+      fuzzParameters('action', RUNS, 1 / 3),
     );
     await assertAlive(doors, world.reader);
   });
