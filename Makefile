@@ -4,7 +4,7 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
 BENCHES := $(shell find bench -name '*.bench.ts' | sort)
 
-.PHONY: install system-packages build start test fresh-check check format lint deps typecheck audit bench bench-quick bench-readme soak profile docker demo example-python clean
+.PHONY: install system-packages build start test fuzz fresh-check check format lint deps typecheck audit bench bench-quick bench-readme soak profile docker demo example-python clean
 
 # The Debian packages the suite runs for real, as check:package, the check a binary on PATH or a path that must exist
 # (nginx and caddy: the forward-auth proofs). The Python ones are for examples/fastapi, run by /usr/bin/python3.
@@ -36,6 +36,14 @@ start: install
 ## run the whole test suite (what CI runs)
 test: install system-packages
 	$(NODE) --import tsx --test --test-concurrency=2 --test-timeout=120000 $(TESTS)
+
+## the property tests (test/security/properties-*.test.ts) at FUZZ_RUNS cases in all, from a fresh seed each run; the
+## seed is in every test name, and a failure prints seed and path: replay with GATEHOUSE_FUZZ_SEED=… GATEHOUSE_FUZZ_PATH=…
+FUZZ_RUNS ?= 100000
+FUZZ_TESTS := $(shell find test/security -name 'properties-*.test.ts' | sort)
+fuzz: install
+	GATEHOUSE_FUZZ_RUNS=$(FUZZ_RUNS) GATEHOUSE_FUZZ_SEED=$${GATEHOUSE_FUZZ_SEED:-$$((RANDOM * 32768 + RANDOM))} \
+	  $(NODE) --import tsx --test --test-concurrency=3 --test-timeout=900000 $(FUZZ_TESTS)
 
 ## clone HEAD into an empty temporary folder (nothing beside it) and run the suite there, as a newcomer would
 fresh-check:

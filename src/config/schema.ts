@@ -79,6 +79,21 @@ const algorithm = z.string().refine((a): a is Algorithm => (ALGORITHMS as readon
 
 const MULTI_TENANT = ['common', 'organizations', 'consumers'] as const;
 
+/**
+ * `issuers[].jwks_hosts`: hosts besides the discovery document's own that its `jwks_uri` may name, as `host` (any
+ * port) or `host:port`. A discovery document is fetched over the network; without this, a tampered or
+ * misconfigured one could point gatehouse at keys on any host.
+ */
+const jwksHosts = z
+  .array(
+    z
+      .string()
+      .regex(/^(\[[0-9a-f:]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i, 'must be a host name or host:port, such as www.googleapis.com')
+      .transform((host) => host.toLowerCase()),
+  )
+  .min(1)
+  .optional();
+
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be 1-63 letters, digits, _ . -');
 const audiences = z.array(z.string().min(1)).min(1, 'required: at least one audience');
 
@@ -95,6 +110,7 @@ const entraIssuer = z
       .min(1)
       .default([1, 2]),
     authority: secureUrl.default('https://login.microsoftonline.com'),
+    jwks_hosts: jwksHosts,
     audiences,
     algorithms: z.array(algorithm).min(1).default(['RS256']),
     strip_authorization: z.boolean().optional(),
@@ -122,10 +138,16 @@ const oidcIssuer = z
     audiences,
     algorithms: z.array(algorithm).min(1).default(['RS256', 'ES256']),
     jwks_uri: secureUrl.optional(),
+    jwks_hosts: jwksHosts,
     /** Overrides proxy.strip_authorization for this issuer's tokens. */
     strip_authorization: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((issuer, ctx) => {
+    if (issuer.jwks_uri && issuer.jwks_hosts) {
+      ctx.addIssue({ code: 'custom', path: ['jwks_hosts'], message: 'only with discovery: jwks_uri is configured outright' });
+    }
+  });
 
 const listenAddress = z.string().regex(/^(\[[0-9a-f:]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'must be host:port');
 

@@ -64,6 +64,10 @@ async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerRe
     refuse(res, 413, WIRE_REASONS.malformed, 'forward auth reads no body: send the headers only');
     return;
   }
+  // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); a request without one did not come from a proxy.
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && req.headersDistinct.host?.length !== 1) {
+    return malformed(deps, res, 'the request has no Host header, or more than one', requestId);
+  }
   const forward = readForward(req.headersDistinct, deps.forwardedHeaders());
   if (!forward.ok) return malformed(deps, res, forward.problem, requestId);
   const action = httpAction(forward.method, forward.uri);

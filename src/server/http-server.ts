@@ -48,7 +48,13 @@ export interface RunningHttpServer {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   // Timeouts are checked every second (Node's default is 30 s), so headersTimeout below holds to the second.
-  const httpOptions: ServerOptions = { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 1_000 };
+  // requireHostHeader off: Node would answer a Host-less HTTP/1.1 request with a bare 400 and no X-Gatehouse-Reason;
+  // forward auth refuses it itself, with its reason (forward-auth.ts), and probes may omit it.
+  const httpOptions: ServerOptions = {
+    maxHeaderSize: options.maxHeaderBytes,
+    connectionsCheckingInterval: 1_000,
+    requireHostHeader: false,
+  };
   const open = new Set<ServerResponse>();
   let draining = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {

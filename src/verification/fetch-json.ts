@@ -10,17 +10,25 @@ export class FetchError extends Error {
   override readonly name = 'FetchError';
 }
 
-export async function fetchJson(fetchImpl: Fetch, url: string, timeoutMs: number): Promise<Record<string, unknown>> {
+/**
+ * GETs `url` as a JSON object. `signal` ends the request, headers and body alike; by default a timeout of
+ * `timeoutMs`, or one the caller shares across several fetches (so that together they take no longer).
+ */
+export async function fetchJson(
+  fetchImpl: Fetch,
+  url: string,
+  timeoutMs: number,
+  signal: AbortSignal = AbortSignal.timeout(timeoutMs),
+): Promise<Record<string, unknown>> {
   let response: Response;
   try {
     response = await fetchImpl(url, {
       headers: { accept: 'application/json' },
       redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
   } catch (err) {
-    const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
-    throw new FetchError(timedOut ? `timed out after ${timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`);
+    throw new FetchError(isTimeout(err) ? `timed out after ${timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`);
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
@@ -31,7 +39,7 @@ export async function fetchJson(fetchImpl: Fetch, url: string, timeoutMs: number
     await response.body?.cancel().catch(() => {});
     throw new FetchError(`document too large (${length} bytes) from ${url}`);
   }
-  const text = await readLimited(response, url);
+  const text = await readLimited(response, url, timeoutMs);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -42,13 +50,17 @@ export async function fetchJson(fetchImpl: Fetch, url: string, timeoutMs: number
   return value as Record<string, unknown>;
 }
 
+function isTimeout(err: unknown): boolean {
+  return (err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'AbortError';
+}
+
 function causeOf(err: unknown): string {
   const e = err as { cause?: { code?: string; message?: string }; message?: string };
   return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
 }
 
 /** The body as text, refusing it as soon as it passes the limit (a missing or false Content-Length included). */
-async function readLimited(response: Response, url: string): Promise<string> {
+async function readLimited(response: Response, url: string, timeoutMs: number): Promise<string> {
   if (!response.body) return '';
   const chunks: Uint8Array[] = [];
   let received = 0;
@@ -66,6 +78,7 @@ async function readLimited(response: Response, url: string): Promise<string> {
     }
   } catch (err) {
     if (err instanceof FetchError) throw err;
+    if (isTimeout(err)) throw new FetchError(`timed out after ${timeoutMs} ms: ${url}`);
     throw new FetchError(`reading ${url} failed: ${causeOf(err)}`);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -1,7 +1,8 @@
 /**
  * Splits a compact JWS into its parts and decodes the header and payload, refusing anything that is not
- * exactly three base64url segments of JSON objects. No signature is checked here.
+ * exactly three base64url segments of JSON objects, each naming every member once. No signature is checked here.
  */
+import { hasDuplicateMembers } from './duplicate-members.js';
 import { TokenError } from './errors.js';
 
 export interface ParsedJws {
@@ -41,14 +42,18 @@ function decodeSegment(part: string, what: string): Buffer {
 
 function decodeObject(part: string, what: string): Record<string, unknown> {
   const bytes = decodeSegment(part, what);
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new TokenError('TOKEN_MALFORMED', `the token's ${what} is not JSON`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TokenError('TOKEN_MALFORMED', `the token's ${what} is not a JSON object`);
+  }
+  if (hasDuplicateMembers(text, value)) {
+    throw new TokenError('TOKEN_MALFORMED', `the token's ${what} names a member twice (readers could disagree on which counts)`);
   }
   return value as Record<string, unknown>;
 }

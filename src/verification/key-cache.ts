@@ -187,9 +187,14 @@ export class KeyCache {
     return state.pending;
   }
 
-  /** No fetch in flight may be joined and the last attempt is older than the cooldown. */
+  /**
+   * No fetch in flight may be joined and the last attempt is older than the cooldown. A last attempt in the future
+   * means the clock was stepped back: due, or a rotation would go unseen for as long as the step.
+   */
   #refetchDue(state: SourceState): boolean {
-    return state.lastAttemptAt === undefined || this.#options.clock() - state.lastAttemptAt >= this.#options.unknownKidCooldownMs;
+    if (state.lastAttemptAt === undefined) return true;
+    const elapsed = this.#options.clock() - state.lastAttemptAt;
+    return elapsed < 0 || elapsed >= this.#options.unknownKidCooldownMs;
   }
 
   #lookup(sourceId: string, hint: KeyHint): SigningKey | undefined {

@@ -53,7 +53,8 @@ export function sameSource(a: KeySource, b: KeySource): boolean {
   return (
     a.discoveryUrl === b.discoveryUrl &&
     JSON.stringify(a.staticMetadata) === JSON.stringify(b.staticMetadata) &&
-    a.expectedIssuer === b.expectedIssuer
+    a.expectedIssuer === b.expectedIssuer &&
+    JSON.stringify(a.jwksHosts) === JSON.stringify(b.jwksHosts)
   );
 }
 

@@ -11,7 +11,10 @@ export interface LoadOptions {
 
 export async function loadKeySet(source: KeySource, options: LoadOptions): Promise<{ metadata: IssuerMetadata; keys: SigningKey[] }> {
   const { fetch, fetchTimeoutMs, maxKeys } = options;
-  const metadata = source.staticMetadata ?? metadataFromDiscovery(await fetchJson(fetch, source.discoveryUrl!, fetchTimeoutMs), source);
-  const jwks = await fetchJson(fetch, metadata.jwksUri, fetchTimeoutMs);
+  // One deadline for discovery and JWKS together: a call waiting on this load waits at most keys.fetch_timeout.
+  const signal = AbortSignal.timeout(fetchTimeoutMs);
+  const metadata =
+    source.staticMetadata ?? metadataFromDiscovery(await fetchJson(fetch, source.discoveryUrl!, fetchTimeoutMs, signal), source);
+  const jwks = await fetchJson(fetch, metadata.jwksUri, fetchTimeoutMs, signal);
   return { metadata, keys: parseKeySet(jwks, maxKeys) };
 }

@@ -96,7 +96,8 @@ function signatureProblem(alg: string, key: SigningKey, jws: ParsedJws): TokenEr
 function checkHeader(header: Readonly<Record<string, unknown>>): string {
   const alg = header.alg;
   if (typeof alg !== 'string' || !alg) throw new TokenError('TOKEN_MALFORMED', 'the token header has no "alg"');
-  if (alg === 'none' || alg.startsWith('HS')) {
+  // In any case: "None" or "hs256" are no algorithm we verify either, and are refused as what they try to be.
+  if (alg.toLowerCase() === 'none' || /^hs/i.test(alg)) {
     throw new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} is never accepted`);
   }
   // Microsoft Graph access tokens carry a nonce in the header and are meant for Graph alone.

@@ -133,6 +133,35 @@ describe('config', () => {
     assert.throws(() => metadataFromDiscovery({ issuer: 'https://other.example', jwks_uri: 'https://x/keys' }, source), /differs/);
   });
 
+  it('issuers[].jwks_hosts: a discovered jwks_uri on another host is refused unless that host is listed', () => {
+    const sourceWith = (extra: Record<string, unknown>) =>
+      oidcSource(validateConfig({ issuers: [{ ...OIDC, ...extra }] }).issuers[0] as never);
+    const doc = (jwks_uri: string) => ({ issuer: OIDC.issuer, jwks_uri });
+    assert.equal(metadataFromDiscovery(doc('https://idp.example.com/keys'), sourceWith({})).jwksUri, 'https://idp.example.com/keys');
+    assert.throws(
+      () => metadataFromDiscovery(doc('https://keys.example.net/jwks'), sourceWith({})),
+      /another host .*jwks_hosts of issuer "idp"/,
+    );
+    assert.throws(() => metadataFromDiscovery(doc('https://idp.example.com:8443/keys'), sourceWith({})), /another host/);
+    const listed = sourceWith({ jwks_hosts: ['Keys.Example.net', 'idp.example.com:8443'] });
+    assert.ok(metadataFromDiscovery(doc('https://keys.example.net/jwks'), listed));
+    assert.ok(metadataFromDiscovery(doc('https://keys.example.net:9443/jwks'), listed), 'a host without a port: any port');
+    assert.ok(metadataFromDiscovery(doc('https://idp.example.com:8443/keys'), listed));
+    assert.throws(() => metadataFromDiscovery(doc('https://idp.example.com:9000/keys'), listed), /another host/);
+    const withDefaultPort = sourceWith({ jwks_hosts: ['keys.example.net:443'] });
+    assert.ok(metadataFromDiscovery(doc('https://keys.example.net/jwks'), withDefaultPort), 'https://… is port 443');
+    assert.throws(() => metadataFromDiscovery(doc('https://keys.example.net:8443/jwks'), withDefaultPort), /another host/);
+    assert.match(
+      problemsOf({ issuers: [{ ...OIDC, jwks_hosts: ['https://x.example/'] }] }).join('\n'),
+      /^issuers\[0\]\.jwks_hosts\[0\]: must be a host/m,
+    );
+    assert.match(problemsOf({ issuers: [{ ...OIDC, jwks_hosts: [] }] }).join('\n'), /^issuers\[0\]\.jwks_hosts: /m);
+    assert.match(
+      problemsOf({ issuers: [{ ...OIDC, jwks_uri: 'https://idp.example.com/keys', jwks_hosts: ['x.example'] }] }).join('\n'),
+      /^issuers\[0\]\.jwks_hosts: only with discovery/m,
+    );
+  });
+
   it('lets GATEHOUSE_GRPC_ADDRESS and GATEHOUSE_HTTP_ADDRESS override the listen addresses', () => {
     const text =
       'server: { grpc: "0.0.0.0:1", http: "0.0.0.0:2" }\nissuers: [{ id: idp, type: oidc, issuer: "https://idp.example.com", audiences: [api] }]\n';

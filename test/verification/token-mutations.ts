@@ -137,8 +137,13 @@ function jsonMutation(rng: Rng, target: MutationTarget, parts: [string, string, 
   const inHeader = rng.chance(0.3);
   const object = JSON.parse(Buffer.from(inHeader ? parts[0] : parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
   const json = JSON.stringify(object);
-  // A member appended last overrides an earlier one of the same name (JSON.parse keeps the last).
-  const withMember = (name: string, value: string) => `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}${JSON.stringify(name)}:${value}}`;
+  // The member set in place (a placeholder, then the raw text); now and then appended as a duplicate instead, which
+  // the verifier refuses as TOKEN_MALFORMED (readers could disagree on which of the two counts).
+  const PLACEHOLDER = '\u0000gatehouse-fuzz\u0000';
+  const withMember = (name: string, value: string) =>
+    rng.chance(0.1) || !(name in object)
+      ? `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}${JSON.stringify(name)}:${value}}`
+      : JSON.stringify({ ...object, [name]: PLACEHOLDER }).replace(JSON.stringify(PLACEHOLDER), () => value);
   let text: string;
   if (op === 'json-whole') {
     text = rawValue(rng, target.plausible);

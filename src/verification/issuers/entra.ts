@@ -27,6 +27,7 @@ export function entraSources(config: EntraIssuerConfig): KeySource[] {
     tokenVersion: version === 1 ? ('1.0' as const) : ('2.0' as const),
     algorithms: new Set(config.algorithms),
     audiences: new Set(config.audiences),
+    jwksHosts: config.jwks_hosts ?? [],
     allowedTenants,
     tenant,
     ...(config.tenant === 'organizations' ? { excludedTenants: new Set([CONSUMER_TENANT_ID]) } : {}),

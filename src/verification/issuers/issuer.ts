@@ -29,6 +29,8 @@ export interface KeySource {
   readonly tenant: string | undefined;
   /** For Entra `organizations`: tenants refused whatever allowed_tenants says (personal accounts). */
   readonly excludedTenants?: ReadonlySet<string>;
+  /** `issuers[].jwks_hosts`: hosts besides the discovery URL's own that its `jwks_uri` may name (`host` or `host:port`). */
+  readonly jwksHosts: readonly string[];
   /** The discovery URL, or undefined when the issuer and JWKS URI are configured outright. */
   readonly discoveryUrl: string | undefined;
   /** Metadata known without discovery (an OIDC issuer with `jwks_uri` configured). */
@@ -53,8 +55,23 @@ export function metadataFromDiscovery(doc: Record<string, unknown>, source: KeyS
     throw new Error(`discovery issuer "${issuer}" differs from the configured "${source.expectedIssuer}"`);
   }
   if (!isSecureUrl(jwksUri)) throw new Error(`discovery jwks_uri must be https (http only on loopback): ${jwksUri}`);
+  if (!jwksHostAllowed(jwksUri, source)) {
+    const own = new URL(source.discoveryUrl!).host;
+    throw new Error(
+      `discovery names a jwks_uri on another host (${jwksUri}) than its own (${own}); list that host in issuers[].jwks_hosts of issuer "${source.issuerId}" to trust it`,
+    );
+  }
   const authorize = doc.authorization_endpoint;
   // It is quoted into a WWW-Authenticate header: only a plain, secure URL is kept (a bad one means no challenge).
   const usable = typeof authorize === 'string' && /^[\x21-\x7e]+$/.test(authorize) && !/["\\]/.test(authorize) && isSecureUrl(authorize);
   return { issuer, jwksUri, ...(usable ? { authorizationEndpoint: authorize } : {}) };
+}
+
+/** The JWKS is on the discovery document's own host (host and port), or on one `jwks_hosts` names. */
+function jwksHostAllowed(jwksUri: string, source: KeySource): boolean {
+  const jwks = new URL(jwksUri);
+  if (source.discoveryUrl === undefined || jwks.host === new URL(source.discoveryUrl).host) return true;
+  // A listed host without a port allows any port; with one, that port (the scheme's default when the URL names none).
+  const port = jwks.port || (jwks.protocol === 'https:' ? '443' : '80');
+  return source.jwksHosts.some((allowed) => allowed === jwks.hostname || allowed === `${jwks.hostname}:${port}`);
 }

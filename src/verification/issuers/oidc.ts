@@ -11,6 +11,7 @@ export function oidcSource(config: OidcIssuerConfig): KeySource {
     tokenVersion: '',
     algorithms: new Set(config.algorithms),
     audiences: new Set(config.audiences),
+    jwksHosts: config.jwks_hosts ?? [],
     allowedTenants: undefined,
     tenant: undefined,
     discoveryUrl: config.jwks_uri ? undefined : `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
