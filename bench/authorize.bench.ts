@@ -24,10 +24,8 @@ const sameToken = await mint('bench');
 const AuthService = (loadPackageDefinition(loadGatehouseProto()) as any).gatehouse.v1.AuthService;
 
 async function scenario(name: string, mode: string, env: Record<string, string>, tokenFor: (i: number) => string) {
-  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/results/profiles/ (open in Chrome DevTools).
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./results/profiles/', import.meta.url).pathname}`]
-    : [];
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/profiles/ (open in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./profiles/', import.meta.url).pathname}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./lib/bench-server.ts', import.meta.url).pathname, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -15,9 +15,16 @@ import { ReflectionService } from '@grpc/reflection';
 import { readFileSync } from 'node:fs';
 import type { TlsFiles } from '../config/tls-files.js';
 import { HealthImplementation } from 'grpc-health-check';
-import { AUTH_SERVICE_NAME, ENVOY_AUTHORIZATION_SERVICE, loadEnvoyAuthProto, loadGatehouseProto } from '../contract/proto.js';
+import {
+  AUTH_SERVICE_NAME,
+  ENVOY_AUTHORIZATION_SERVICE,
+  loadEnvoyAuthProto,
+  loadGatehouseProto,
+  loadGatehouseTypes,
+} from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { envoyCheckHandlers, type EnvoyCheckDeps } from './envoy-check.js';
+import { responseEncoders, withPreparedResponses } from './prepared-responses.js';
 import { tolerantService } from './tolerant-service.js';
 
 /** Streams in flight per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the peer's stack. */
@@ -64,7 +71,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
     interceptors: options.interceptors ?? [],
   });
-  server.addService(bounded(packageDefinition, AUTH_SERVICE_NAME), authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
+  const authService = withPreparedResponses(bounded(packageDefinition, AUTH_SERVICE_NAME), responseEncoders(loadGatehouseTypes()));
+  server.addService(authService, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
   server.addService(
     bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE),
     envoyCheckHandlers({ ...options, stripAuthorization: options.stripAuthorization ?? (() => false), shuttingDown: () => shuttingDown }),
