@@ -65,6 +65,23 @@ const parts: Record<string, Part> = {
         cacheFor: durationFromMs(59_000),
       });
   },
+  async 'Envoy Check allowed answer (build + encode)'(tree) {
+    const proto = await import(`${tree}/src/contract/proto.ts`);
+    const { allowResponse } = await import(`${tree}/src/server/envoy-response.ts`);
+    let serialize = (proto.loadEnvoyAuthProto()[proto.ENVOY_AUTHORIZATION_SERVICE] as ServiceDefinition).Check!.responseSerialize;
+    try {
+      const prepared = await import(`${tree}/src/server/prepared-check-response.ts`);
+      serialize = prepared.checkResponseEncoder(proto.loadEnvoyAuthTypes());
+    } catch {
+      // an older tree: the plain proto-loader encoder
+    }
+    const request = { action: 'GET /orders/1', grpc: false, requestId: 'r', token: 't', foreignIdentityHeaders: [], facts: {} };
+    return () => serialize(allowResponse(outcome, request, false));
+  },
+  async 'HTTP identity headers (allowed answer)'(tree) {
+    const { identityHeaders } = await import(`${tree}/src/server/http-answer.ts`);
+    return () => ({ ...identityHeaders(principal), 'content-length': '0' });
+  },
   async 'refuse before decode (Authorize request)'(tree) {
     const { refuseBeforeDecode } = await import(`${tree}/src/server/request-limits.ts`);
     const proto = await import(`${tree}/src/contract/proto.ts`);

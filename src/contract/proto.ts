@@ -36,15 +36,24 @@ export function loadEnvoyAuthProto(): protoLoader.PackageDefinition {
 }
 
 /**
- * The contract as protobufjs types (the library proto-loader encodes with), for the encoders that prepare a
- * message's bytes once and reuse them (src/server/prepared-responses.ts). Same files, same wire format.
+ * The contract as protobufjs types (the library proto-loader encodes with), for the encoders that prepare part of a
+ * message's bytes once and reuse them (src/server/prepared-*.ts). Same files, same wire format.
  */
 export function loadGatehouseTypes(): protobuf.Root {
+  return loadTypes('gatehouse/v1/gatehouse.proto');
+}
+
+/** Envoy's ext_authz messages as protobufjs types, as {@link loadGatehouseTypes}. */
+export function loadEnvoyAuthTypes(): protobuf.Root {
+  return loadTypes('envoy/service/auth/v3/external_auth.proto');
+}
+
+function loadTypes(file: string): protobuf.Root {
   const dir = protoRoot();
   const root = new protobuf.Root();
   // google/protobuf/*.proto are protobufjs's bundled copies, as proto-loader uses them.
   root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : `${dir}${target}`);
-  root.loadSync('gatehouse/v1/gatehouse.proto');
+  root.loadSync(file);
   root.resolveAll();
   return root;
 }

@@ -19,11 +19,13 @@ import {
   AUTH_SERVICE_NAME,
   ENVOY_AUTHORIZATION_SERVICE,
   loadEnvoyAuthProto,
+  loadEnvoyAuthTypes,
   loadGatehouseProto,
   loadGatehouseTypes,
 } from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { envoyCheckHandlers, type EnvoyCheckDeps } from './envoy-check.js';
+import { checkResponseEncoder, withPreparedCheckResponse } from './prepared-check-response.js';
 import { responseEncoders, withPreparedResponses } from './prepared-responses.js';
 import { tolerantService } from './tolerant-service.js';
 
@@ -74,7 +76,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const authService = withPreparedResponses(bounded(packageDefinition, AUTH_SERVICE_NAME), responseEncoders(loadGatehouseTypes()));
   server.addService(authService, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
   server.addService(
-    bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE),
+    withPreparedCheckResponse(bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE), checkResponseEncoder(loadEnvoyAuthTypes())),
     envoyCheckHandlers({ ...options, stripAuthorization: options.stripAuthorization ?? (() => false), shuttingDown: () => shuttingDown }),
   );
 
