@@ -79,8 +79,9 @@ const parts: Record<string, Part> = {
     return () => serialize(allowResponse(outcome, request, false));
   },
   async 'HTTP identity headers (allowed answer)'(tree) {
-    const { identityHeaders } = await import(`${tree}/src/server/http-answer.ts`);
-    return () => ({ ...identityHeaders(principal), 'content-length': '0' });
+    const answer = await import(`${tree}/src/server/http-answer.ts`);
+    if (answer.allowedHeaders) return () => answer.allowedHeaders(principal);
+    return () => ({ ...answer.identityHeaders(principal), 'content-length': '0' }); // an older tree
   },
   async 'refuse before decode (Authorize request)'(tree) {
     const { refuseBeforeDecode } = await import(`${tree}/src/server/request-limits.ts`);
