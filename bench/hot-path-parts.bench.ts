@@ -83,6 +83,18 @@ const parts: Record<string, Part> = {
     if (answer.allowedHeaders) return () => answer.allowedHeaders(principal);
     return () => ({ ...answer.identityHeaders(principal), 'content-length': '0' }); // an older tree
   },
+  async 'client: warm local cache (key + lookup)'(tree) {
+    const { cacheKey, LocalDecisionCache } = await import(`${tree}/src/client/local-cache.ts`);
+    const cache = new LocalDecisionCache({ maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 }, Date.now);
+    const token = 'eyJ'.padEnd(900, 'x');
+    const action = '/orders.v1.Orders/GetOrder';
+    cache.set(
+      cacheKey(token, action, undefined),
+      { allowed: true, rule: 'orders-read', principal, cacheForMs: 3_600_000, cached: false },
+      token.length,
+    );
+    return () => cache.get(cacheKey(token, action, undefined));
+  },
   async 'refuse before decode (Authorize request)'(tree) {
     const { refuseBeforeDecode } = await import(`${tree}/src/server/request-limits.ts`);
     const proto = await import(`${tree}/src/contract/proto.ts`);

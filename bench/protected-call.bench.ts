@@ -31,7 +31,11 @@ if (process.argv[2] === 'serve') {
 }
 
 function serve(gatehouse?: string): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', ...(gatehouse ? [gatehouse] : [])];
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each orders server to bench/profiles/.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles/', import.meta.url))}`]
+    : [];
+  const args = [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), 'serve', ...(gatehouse ? [gatehouse] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
