@@ -70,20 +70,8 @@ export function preinitialiseGrpcMetrics(metrics: GrpcMetrics, methods: Iterable
 
 /** The interceptor; put it first (outermost) so it also sees calls that later interceptors reject. */
 export function grpcMetricsInterceptor(metrics: GrpcMetrics): ServerInterceptor {
-  // Per method, built once: its labels and, per code, the labels of grpc_server_handled_total (a call then
-  // allocates no label objects). Bounded: interceptors run only for the methods of registered services.
-  const prepared = new Map<string, { labels: MethodLabels; handled: (MethodLabels & { grpc_code: string })[] }>();
-  const labelsOf = (method: GrpcMethod) => {
-    let entry = prepared.get(method.path);
-    if (!entry) {
-      const labels = methodLabels(method);
-      entry = { labels, handled: GO_CODE_NAMES.map((grpc_code) => ({ ...labels, grpc_code })) };
-      prepared.set(method.path, entry);
-    }
-    return entry;
-  };
   return (methodDescriptor, call) => {
-    const { labels, handled } = labelsOf(methodDescriptor);
+    const labels = methodLabels(methodDescriptor);
     let startedAt = 0;
     let sentCode: number | undefined;
     let recorded = false;
@@ -92,7 +80,7 @@ export function grpcMetricsInterceptor(metrics: GrpcMetrics): ServerInterceptor 
       recorded = true;
       // No status went through us: the client went away, or grpc-js ended the call itself (its deadline timer).
       const code = sentCode ?? (Date.now() >= Number(call.getDeadline()) ? Status.DEADLINE_EXCEEDED : Status.CANCELLED);
-      metrics.handled.inc(handled[code] ?? { ...labels, grpc_code: goCodeName(code) });
+      metrics.handled.inc({ ...labels, grpc_code: goCodeName(code) });
       metrics.handling.observe(labels, (performance.now() - startedAt) / 1000);
     };
     const responder = new ResponderBuilder()
