@@ -8,6 +8,7 @@ import type { Principal } from '../../src/contract/principal.js';
 import { AUTH_SERVICE_NAME, loadGatehouseProto, loadGatehouseTypes } from '../../src/contract/proto.js';
 import { durationFromMs } from '../../src/contract/wire-duration.js';
 import { toWirePrincipal } from '../../src/contract/wire-principal.js';
+import { preparedBytes } from '../../src/server/prepared-bytes.js';
 import { responseEncoders, withPreparedResponses } from '../../src/server/prepared-responses.js';
 
 const plain = loadGatehouseProto()[AUTH_SERVICE_NAME] as ServiceDefinition;
@@ -91,5 +92,15 @@ describe('prepared AuthService responses', () => {
       assert.equal(service[name]!.requestDeserialize, plain[name]!.requestDeserialize);
       assert.equal(service[name]!.responseSerialize, prepared[name as keyof typeof prepared]);
     }
+  });
+
+  it('prepared bytes: encoded once per object, in a buffer of their own (never a slice of the shared pool)', () => {
+    const principalBytes = preparedBytes<object>(loadGatehouseTypes().lookupType('gatehouse.v1.Principal'));
+    const wire = toWirePrincipal(principal);
+    const bytes = principalBytes(wire);
+    assert.equal(principalBytes(wire), bytes);
+    assert.equal(bytes.byteOffset, 0);
+    assert.equal(bytes.buffer.byteLength, bytes.length);
+    assert.notEqual(principalBytes(toWirePrincipal(bare)), bytes);
   });
 });
