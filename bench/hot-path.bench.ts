@@ -78,7 +78,8 @@ const sides = [await start('echo', here, 'echo'), await start('gatehouse', here,
 if (process.env.HOT_PATH_BEFORE) sides.splice(1, 0, await start('gatehouse (before)', process.env.HOT_PATH_BEFORE, 'gatehouse'));
 for (const side of sides) await round(side, 1500); // warm-up: connections, JIT, caches
 for (const side of sides) side.rounds.length = 0;
-for (let r = 0; r < ROUNDS; r++) for (const side of sides) await round(side, ROUND_MS);
+// A/B/A/B, and B/A on every other round, so that no side always follows the same one.
+for (let r = 0; r < ROUNDS; r++) for (const side of r % 2 === 0 ? sides : [...sides].reverse()) await round(side, ROUND_MS);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const results: Record<string, unknown> = { in_flight: IN_FLIGHT, rounds: ROUNDS, round_ms: ROUND_MS };
