@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 
 export const AUTH_SERVICE_NAME = 'gatehouse.v1.AuthService';
 
@@ -32,4 +33,27 @@ export const ENVOY_AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization'
 /** Envoy's ext_authz v3 service (proto/envoy/, a trimmed copy of Envoy's files with Envoy's wire format). */
 export function loadEnvoyAuthProto(): protoLoader.PackageDefinition {
   return protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+}
+
+/**
+ * The contract as protobufjs types (the library proto-loader encodes with), for the encoders that prepare part of a
+ * message's bytes once and reuse them (src/server/prepared-*.ts). Same files, same wire format.
+ */
+export function loadGatehouseTypes(): protobuf.Root {
+  return loadTypes('gatehouse/v1/gatehouse.proto');
+}
+
+/** Envoy's ext_authz messages as protobufjs types, as {@link loadGatehouseTypes}. */
+export function loadEnvoyAuthTypes(): protobuf.Root {
+  return loadTypes('envoy/service/auth/v3/external_auth.proto');
+}
+
+function loadTypes(file: string): protobuf.Root {
+  const dir = protoRoot();
+  const root = new protobuf.Root();
+  // google/protobuf/*.proto are protobufjs's bundled copies, as proto-loader uses them.
+  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : `${dir}${target}`);
+  root.loadSync(file);
+  root.resolveAll();
+  return root;
 }

@@ -12,14 +12,16 @@
  * by lru-cache's own TTL: lru-cache debounces its clock with real timers and treats a start time of 0 as "no TTL",
  * both of which would make a fake clock lie. Expired answers are dropped when read, or evicted by size.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { measuredByteEstimate, type ByteEstimate, type CachedAnswer } from './cache-bytes.js';
 import type { Principal } from './principal.js';
 
 /** The sha256 of the whole token (base64url, fixed length, no "\n"): the only form in which a token is kept. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
+  // The one-shot crypto.hash (Node >= 20.12) is the same sha256 at half the cost of a Hash object (~1 µs of ~2 µs
+  // for a 900-character token): it runs on every call of every door, and in the client's interceptor.
+  return hash('sha256', token, 'base64url');
 }
 
 export interface TokenCacheOptions {

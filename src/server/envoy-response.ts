@@ -9,6 +9,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { refusalKind, type ReasonKind } from '../contract/reason-kind.js';
 import { toStruct } from '../contract/struct.js';
 import type { WireStruct } from '../contract/messages.js';
+import type { Principal } from '../contract/principal.js';
 import type { AllowedOutcome, DeniedOutcome } from '../decisions/outcome.js';
 import { denialStatus, identityHeaders, REASON_HEADER, wwwAuthenticate } from './http-answer.js';
 import type { EnvoyRequest } from './envoy-request.js';
@@ -42,13 +43,44 @@ const GRPC_CODE: Readonly<Record<ReasonKind, GrpcStatus>> = {
 };
 
 export function allowResponse(outcome: AllowedOutcome, request: EnvoyRequest, stripAuthorization: boolean): WireCheckResponse {
-  const principal = outcome.principal;
-  const headers = Object.entries(identityHeaders(principal)).map(([key, value]) => header(key, value));
+  const { headers, dynamicMetadata } = allowedParts(outcome.principal, outcome.rule);
   const headersToRemove = [...request.foreignIdentityHeaders];
   if (stripAuthorization) headersToRemove.push('authorization');
+  return { status: OK_STATUS, okResponse: { headers, headersToRemove }, dynamicMetadata };
+}
+
+const OK_STATUS = Object.freeze({ code: GrpcStatus.OK, message: '' });
+
+interface AllowedParts {
+  readonly headers: WireHeaderValueOption[];
+  readonly dynamicMetadata: WireStruct;
+}
+
+/**
+ * An allowed answer's identity headers and dynamic metadata depend on the principal and the rule only: built once per
+ * cached principal (and rule), so their prepared bytes (prepared-check-response.ts) are reused too. A WeakMap: they
+ * go when the principal goes.
+ */
+const allowedByPrincipal = new WeakMap<Principal, Map<string, AllowedParts>>();
+
+function allowedParts(principal: Principal | undefined, rule: string): AllowedParts {
+  if (!principal) return buildAllowedParts(undefined, rule);
+  let byRule = allowedByPrincipal.get(principal);
+  if (!byRule) {
+    byRule = new Map();
+    allowedByPrincipal.set(principal, byRule);
+  }
+  let parts = byRule.get(rule);
+  if (!parts) {
+    parts = buildAllowedParts(principal, rule);
+    byRule.set(rule, parts);
+  }
+  return parts;
+}
+
+function buildAllowedParts(principal: Principal | undefined, rule: string): AllowedParts {
   return {
-    status: { code: GrpcStatus.OK, message: '' },
-    okResponse: { headers, headersToRemove },
+    headers: Object.freeze(Object.entries(identityHeaders(principal)).map(([key, value]) => header(key, value))) as WireHeaderValueOption[],
     dynamicMetadata: toStruct({
       subject: principal?.subject ?? '',
       issuer: principal?.issuerId ?? '',
@@ -58,7 +90,7 @@ export function allowResponse(outcome: AllowedOutcome, request: EnvoyRequest, st
       roles: principal?.roles ?? [],
       scopes: principal?.scopes ?? [],
       app_only: principal?.appOnly ?? false,
-      rule: outcome.rule,
+      rule,
     }),
   };
 }

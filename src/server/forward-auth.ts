@@ -11,7 +11,7 @@ import type { Authorizer } from '../decisions/authorizer.js';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
 import { httpAction } from '../policy/http-action.js';
 import { readForward, type ForwardedHeaders } from './forwarded-request.js';
-import { denialStatus, identityHeaders, REASON_HEADER, wwwAuthenticate } from './http-answer.js';
+import { allowedHeaders, denialStatus, REASON_HEADER, wwwAuthenticate } from './http-answer.js';
 import { MAX_ACTION_LENGTH } from './request-limits.js';
 import { MAX_REQUEST_HEADERS, WIRE_REASONS } from './http-limits.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
@@ -88,7 +88,7 @@ async function decide(deps: ForwardAuthDeps, token: string, action: string, fact
 
 function answer(res: ServerResponse, outcome: AuthorizeOutcome): void {
   if (outcome.allowed) {
-    res.writeHead(200, { ...identityHeaders(outcome.principal), 'content-length': '0' }).end();
+    res.writeHead(200, allowedHeaders(outcome.principal)).end();
     return;
   }
   const challenge = wwwAuthenticate(outcome.reason, outcome.message, outcome.challenge);

@@ -14,9 +14,18 @@ import {
 } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { AUTH_SERVICE_NAME, ENVOY_AUTHORIZATION_SERVICE, loadEnvoyAuthProto, loadGatehouseProto } from '../contract/proto.js';
+import {
+  AUTH_SERVICE_NAME,
+  ENVOY_AUTHORIZATION_SERVICE,
+  loadEnvoyAuthProto,
+  loadEnvoyAuthTypes,
+  loadGatehouseProto,
+  loadGatehouseTypes,
+} from '../contract/proto.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { envoyCheckHandlers, type EnvoyCheckDeps } from './envoy-check.js';
+import { checkResponseEncoder, withPreparedCheckResponse } from './prepared-check-response.js';
+import { responseEncoders, withPreparedResponses } from './prepared-responses.js';
 import type { TlsReloader } from './tls-reloader.js';
 import { tolerantService } from './tolerant-service.js';
 
@@ -64,9 +73,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
     interceptors: options.interceptors ?? [],
   });
-  server.addService(bounded(packageDefinition, AUTH_SERVICE_NAME), authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
+  const authService = withPreparedResponses(bounded(packageDefinition, AUTH_SERVICE_NAME), responseEncoders(loadGatehouseTypes()));
+  server.addService(authService, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
   server.addService(
-    bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE),
+    withPreparedCheckResponse(bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE), checkResponseEncoder(loadEnvoyAuthTypes())),
     envoyCheckHandlers({ ...options, stripAuthorization: options.stripAuthorization ?? (() => false), shuttingDown: () => shuttingDown }),
   );
 

@@ -42,6 +42,22 @@ export function identityHeaders(principal: Principal | undefined): Record<Identi
   };
 }
 
+/**
+ * The headers of forward auth's 200: every identity header and `content-length: 0`. They depend on the principal
+ * only, so they are built once per cached principal (a WeakMap: they go when it goes), frozen.
+ */
+const allowedHeadersByPrincipal = new WeakMap<Principal, Readonly<Record<string, string>>>();
+
+export function allowedHeaders(principal: Principal | undefined): Readonly<Record<string, string>> {
+  if (!principal) return { ...identityHeaders(undefined), 'content-length': '0' };
+  let headers = allowedHeadersByPrincipal.get(principal);
+  if (!headers) {
+    headers = Object.freeze({ ...identityHeaders(principal), 'content-length': '0' });
+    allowedHeadersByPrincipal.set(principal, headers);
+  }
+  return headers;
+}
+
 // Printable ASCII but "%" (the escape itself) and "," (the list separator: a role named "x,Admin" must not read as two).
 const PLAIN = /^[\x20-\x24\x26-\x2b\x2d-\x7e]*$/;
 const NOT_PLAIN = /[^\x20-\x24\x26-\x2b\x2d-\x7e]/gu;

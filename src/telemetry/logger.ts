@@ -42,7 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     base: { service: 'gatehouse' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimePerMillisecond(),
     formatters: { level: (label: string) => ({ level: label }) },
   };
   if (options.destination) return pino(base, options.destination);
@@ -50,4 +50,21 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } } });
   }
   return pino(base, boundedDestination(process.stdout, DEFAULT_LOG_BUFFER_BYTES));
+}
+
+/**
+ * pino's isoTime (`,"time":"2026-12-01T23:59:59.123Z"`), formatted once per millisecond: under load many lines share
+ * a millisecond, and `toISOString` was a tenth of an audit line's cost. The same text, to the millisecond.
+ */
+export function isoTimePerMillisecond(now: () => number = Date.now): () => string {
+  let at = Number.NaN;
+  let text = '';
+  return () => {
+    const ms = now();
+    if (ms !== at) {
+      at = ms;
+      text = `,"time":"${new Date(ms).toISOString()}"`;
+    }
+    return text;
+  };
 }

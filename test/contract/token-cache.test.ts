@@ -47,6 +47,11 @@ function fakeClockCache(options: Partial<TokenCacheOptions> = {}) {
 }
 
 describe('TokenCache', () => {
+  it('hashes a token as the sha256 of its UTF-8 bytes, base64url', () => {
+    assert.equal(hashToken('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    assert.equal(hashToken('é€😀'), '35Imkn_VcsHuZu7IXeG7E5SXYUiZ825OkEdMtx9u-dA');
+  });
+
   it('returns what was set for the same token and action', () => {
     const { cache, put, read } = fakeClockCache();
     put(TOKEN, ACTION, ALLOW, T0 + 3_600_000);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Principal } from '../../src/contract/principal.js';
-import { denialStatus, IDENTITY_HEADERS, identityHeaders, wwwAuthenticate } from '../../src/server/http-answer.js';
+import { allowedHeaders, denialStatus, IDENTITY_HEADERS, identityHeaders, wwwAuthenticate } from '../../src/server/http-answer.js';
 
 const principal = (overrides: Partial<Principal> = {}): Principal => ({
   issuer: 'https://idp.example',
@@ -46,6 +46,17 @@ describe('identity headers', () => {
     assert.equal(headers['x-gatehouse-roles'], 'Orders.Read,x%2COrders.Admin');
     assert.deepEqual(headers['x-gatehouse-roles'].split(',').map(decodeURIComponent), ['Orders.Read', 'x,Orders.Admin']);
     assert.equal(headers['x-gatehouse-scopes'], 'a%2Cb');
+  });
+
+  it("forward auth's allow: the identity headers and content-length 0, built once per principal object", () => {
+    const alice = principal();
+    const headers = allowedHeaders(alice);
+    assert.deepEqual(headers, { ...identityHeaders(alice), 'content-length': '0' });
+    assert.equal(allowedHeaders(alice), headers);
+    assert.equal(Object.isFrozen(headers), true);
+    const bob = principal({ subject: 'bob' });
+    assert.equal(allowedHeaders(bob)['x-gatehouse-subject'], 'bob');
+    assert.deepEqual(allowedHeaders(undefined), { ...identityHeaders(undefined), 'content-length': '0' });
   });
 });
 
