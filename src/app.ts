@@ -154,6 +154,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     address: config.server.grpc,
     tls: tls.grpc,
     maxMessageBytes: config.server.max_message_bytes,
+    maxConnectionAge: { ageMs: config.server.max_connection_age, graceMs: config.server.shutdown_grace },
     authorizer: () => engine.authorizer,
     stripAuthorization: (issuerId) => stripAuthorization(engine.config, issuerId),
     hooks,

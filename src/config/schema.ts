@@ -60,6 +60,7 @@ const MAX_AGE_FLOOR: Bound = { text: '1s', why: 'sign-in times are whole seconds
 
 /** Key fetches are triggered by timers and by callers: below these, one config or one caller makes a fetch loop. */
 const KEY_REFETCH_FLOOR = { text: '1s', why: 'shorter makes gatehouse refetch keys in a loop' };
+const CONNECTION_AGE_FLOOR = { text: '1s', why: 'shorter makes every client reconnect in a loop' };
 const FETCH_TIMEOUT_FLOOR = { text: '100ms', why: 'shorter fails every key fetch' };
 const FETCH_TIMEOUT_CEILING = { text: '60s', why: 'a provider that slow is down; callers wait on the fetch' };
 
@@ -214,6 +215,11 @@ export const configSchema = z
         shutdown_grace: duration('10s', undefined, TIMER_CEILING),
         /** On SIGTERM, keep serving this long while not ready (so traffic moves away), before refusing new calls. */
         shutdown_delay: duration('0s', undefined, TIMER_CEILING),
+        /**
+         * A gRPC connection older than this (±10 %) is asked to go away (GOAWAY) once its calls finish, so clients
+         * re-resolve and spread onto replicas added since they connected (a headless Service, an autoscaler).
+         */
+        max_connection_age: duration('5m', CONNECTION_AGE_FLOOR, TIMER_CEILING),
         /**
          * When /readyz says ready: `all` issuers have usable keys (or are on their first fetch), or `any` one
          * does (one partner's identity provider being down then does not take the replica out of service).

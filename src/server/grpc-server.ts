@@ -38,6 +38,8 @@ export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'>
   readonly address: string;
   /** server.max_message_bytes: larger requests are refused, undecoded, with INVALID_ARGUMENT. */
   readonly maxMessageBytes: number;
+  /** server.max_connection_age: then GOAWAY, and the connection's calls get `graceMs` to finish. */
+  readonly maxConnectionAge?: { readonly ageMs: number; readonly graceMs: number };
   /** server.tls, re-read when its files change; absent: plaintext (loopback, sidecar, or a mesh with mTLS). */
   readonly tls?: TlsReloader | undefined;
   /** Outermost first: metrics and logging before anything that may reject. */
@@ -71,6 +73,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     // Buffers outside V8's heap, so without these a few connections with thousands of streams each exhaust memory.
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
+    // Clients re-resolve only when a connection ends: an old one is closed gracefully, so new replicas get calls.
+    ...(options.maxConnectionAge
+      ? {
+          'grpc.max_connection_age_ms': options.maxConnectionAge.ageMs,
+          'grpc.max_connection_age_grace_ms': options.maxConnectionAge.graceMs,
+        }
+      : {}),
     interceptors: options.interceptors ?? [],
   });
   const authService = withPreparedResponses(bounded(packageDefinition, AUTH_SERVICE_NAME), responseEncoders(loadGatehouseTypes()));
