@@ -31,6 +31,8 @@ export interface GatehouseDeps {
   readonly fetch?: Fetch;
   /** For `gatehouse_build_info`; read from package.json here when absent. */
   readonly version?: string;
+  /** What /metrics serves instead of this process's own registry (a cluster worker serves its whole group's). */
+  readonly groupMetrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export interface Gatehouse {
@@ -146,7 +148,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     http = await startHttpServer({
       address: config.server.http,
       readiness: () => readiness(engine.authorizer, draining, config.server.readiness),
-      metrics: () => metrics.exposition(),
+      metrics: deps.groupMetrics ?? (() => metrics.exposition()),
       maxHeaderBytes: maxHeaderBytes(config.tokens.max_bytes),
       forwardAuth: forwardAuthHandler({
         authorizer: () => engine.authorizer,

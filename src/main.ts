@@ -3,13 +3,18 @@
  * on the config file and the revocation file. SIGTERM/SIGINT drain and exit 0 (a second signal exits 1 at once);
  * SIGHUP or a change of the config file reloads the rules, and a reload that fails keeps the running rules; SIGHUP
  * or a change of the revocation file reloads the list, and one that fails keeps the last good list.
+ *
+ * Under a primary (server.workers > 1, src/cluster/primary.ts) the same, except: the primary watches the files and
+ * tells this worker of changes, /metrics answers for the whole group, and a second signal forces nothing (the
+ * primary forwards signals, a terminal's Ctrl-C reaches both, and the primary enforces the grace).
  */
 import { readFileSync } from 'node:fs';
+import type { PrimaryLink } from './cluster/primary-link.js';
 import { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
 import type { Config } from './config/schema.js';
 import { watchFile } from './config/watch-file.js';
 import { installGrpcJsLogger } from './telemetry/grpc-js-logger.js';
-import type { Logger } from './telemetry/logger.js';
+import { exitAfterFlush, type Logger } from './telemetry/logger.js';
 
 export interface RunServerOptions {
   /** The file `config` came from; SIGHUP and changes to it reload. Without it, there is nothing to reload. */
@@ -18,7 +23,11 @@ export interface RunServerOptions {
   /** Runs after gatehouse has stopped, before exit (`gatehouse dev` closes its issuer here). */
   readonly onStopped?: () => Promise<void>;
   readonly deps?: Omit<GatehouseDeps, 'logger'>;
+  /** Set in a cluster worker (server.workers > 1): its primary. */
+  readonly primary?: PrimaryLink;
 }
+
+type Watch = (file: string, onChange: () => void) => () => void;
 
 export interface RunningServer {
   readonly gatehouse: Gatehouse;
@@ -26,7 +35,10 @@ export interface RunningServer {
 
 /** Starts gatehouse and installs the signal handlers and the config watch. Rejects if it cannot start. */
 export async function runServer(config: Config, options: RunServerOptions): Promise<RunningServer> {
-  const { logger, configFile } = options;
+  const { logger, configFile, primary } = options;
+  const watch: Watch = primary
+    ? (file, onChange) => primary.watch(file, onChange)
+    : (file, onChange) => watchFile(file, onChange, cannotWatch(logger, file));
   installGrpcJsLogger(logger); // grpc-js would print an unparsable `authorization` value, token and all
   // Read and watch before starting, so a change made while gatehouse starts is not missed.
   const startedText = configFile ? readText(configFile) : undefined;
@@ -36,7 +48,7 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     if (reloader) void reloader.reload('file change');
     else changedWhileStarting = true;
   };
-  const unwatch = configFile ? watchFile(configFile, onChange, cannotWatch(logger, configFile)) : () => {};
+  const unwatch = configFile ? watch(configFile, onChange) : () => {};
   // Installed now: SIGHUP's default action would end a process still starting.
   process.on('SIGHUP', () => {
     if (reloader) void reloader.reload('SIGHUP').then(() => gatehouse.reloadRevocations('SIGHUP'));
@@ -45,17 +57,22 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
   });
   let gatehouse: Gatehouse;
   try {
-    gatehouse = await startGatehouse(config, { ...options.deps, logger });
+    gatehouse = await startGatehouse(config, { ...options.deps, logger, groupMetrics: primary?.groupMetrics });
   } catch (err) {
     unwatch();
     throw err;
   }
-  const revocations = revocationWatch(gatehouse, logger);
+  primary?.serving(gatehouse.metrics.registry, { grpc: gatehouse.grpcPort, http: gatehouse.httpPort });
+  const revocations = revocationWatch(gatehouse, watch);
   if (configFile) reloader = configReloader(gatehouse, configFile, startedText, revocations.follow);
   if (changedWhileStarting) onChange();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (stopping && primary) {
+      logger.debug({ signal }, 'already shutting down; the primary enforces server.shutdown_grace');
+      return;
+    }
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting without finishing in-flight calls');
       exitAfterFlush(logger, 1);
@@ -110,7 +127,7 @@ function configReloader(gatehouse: Gatehouse, file: string, startedText: string 
  * Follows the revocation file in force: reloads it when its text changes, and moves the watch when a config
  * reload names another file (`follow`).
  */
-function revocationWatch(gatehouse: Gatehouse, logger: Logger) {
+function revocationWatch(gatehouse: Gatehouse, watch: Watch) {
   let watched: string | undefined;
   let unwatch = () => {};
   const onChange = () => void gatehouse.reloadRevocations('file change', true);
@@ -119,7 +136,7 @@ function revocationWatch(gatehouse: Gatehouse, logger: Logger) {
     if (file === watched) return;
     unwatch();
     watched = file;
-    unwatch = file ? watchFile(file, onChange, cannotWatch(logger, file)) : () => {};
+    unwatch = file ? watch(file, onChange) : () => {};
   };
   follow();
   // A change between the load at start and the watch: reloaded now (nothing happens if the text is the same).
@@ -136,15 +153,5 @@ function readText(file: string): string | undefined {
     return readFileSync(file, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function exitAfterFlush(logger: Logger, code: number): void {
-  const exit = () => process.exit(code);
-  setTimeout(exit, 1000).unref();
-  try {
-    logger.flush(() => exit());
-  } catch {
-    exit();
   }
 }

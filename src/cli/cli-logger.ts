@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 
-export function createCliLogger(level: LevelWithSilent, pretty: boolean): Logger {
+export function createCliLogger(level: LevelWithSilent, pretty: boolean, linePerWrite = false): Logger {
   const usePretty = pretty && prettyInstalled();
-  const logger = createLogger({ level, pretty: usePretty });
+  const logger = createLogger({ level, pretty: usePretty, linePerWrite });
   if (pretty && !usePretty) logger.warn('logging.pretty is on but pino-pretty is not installed; logging JSON lines');
   return logger;
 }

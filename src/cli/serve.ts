@@ -1,8 +1,13 @@
 /**
  * `gatehouse serve`: the production entry. A config with any problem is reported on stderr and the process
- * exits 2 before a port is opened; once running, main.ts owns signals and reloads.
+ * exits 2 before a port is opened; once running, main.ts owns signals and reloads. With server.workers > 1 this
+ * process becomes the primary of that many workers (src/cluster/primary.ts), each of which runs this same command.
  */
+import cluster from 'node:cluster';
+import { linkToPrimary } from '../cluster/primary-link.js';
+import { runPrimary } from '../cluster/primary.js';
 import { runServer } from '../main.js';
+import { exitAfterFlush } from '../telemetry/logger.js';
 import { checkConfigFile } from './check-config.js';
 import { createCliLogger } from './cli-logger.js';
 import { EXIT_FAILED } from './exit-codes.js';
@@ -23,12 +28,19 @@ export async function serveCommand(configFile: string | undefined): Promise<numb
     return EXIT_FAILED;
   }
   const { config } = checked;
-  const logger = createCliLogger(config.logging.level, config.logging.pretty);
+  const { worker } = cluster;
+  const primary = config.server.workers > 1 && cluster.isPrimary;
+  // Workers share the primary's stdout: one write per line, so their lines never interleave.
+  const cliLogger = createCliLogger(config.logging.level, config.logging.pretty, worker !== undefined);
+  const logger = worker ? cliLogger.child({ worker: worker.id }) : cliLogger;
   try {
-    await runServer(config, { configFile, logger });
+    if (primary) await runPrimary(config, { logger });
+    else await runServer(config, { configFile, logger, primary: worker ? linkToPrimary() : undefined });
   } catch (err) {
     logger.error({ err }, 'gatehouse could not start');
     console.error(`gatehouse serve: could not start: ${(err as Error).message}`);
+    // A worker's IPC channel would keep it alive; its primary sees the exit code.
+    if (worker) exitAfterFlush(logger, EXIT_START_FAILED);
     return EXIT_START_FAILED;
   }
   return undefined;

@@ -28,6 +28,11 @@ export interface LoggerOptions {
   readonly pretty?: boolean;
   /** Where lines go; stdout by default. Tests pass a stream and parse what was written. */
   readonly destination?: DestinationStream;
+  /**
+   * One write per line, as it is logged: several processes sharing one stdout pipe (server.workers > 1) then never
+   * interleave within a line (a write of up to PIPE_BUF, 4 KiB, is atomic; buffered writes are larger and may be split).
+   */
+  readonly linePerWrite?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -42,5 +47,16 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } } });
   }
-  return pino(base, pino.destination({ sync: false }));
+  return pino(base, pino.destination({ sync: options.linePerWrite === true }));
+}
+
+/** Exits with `code` once the log's buffered lines are written (at most a second later). */
+export function exitAfterFlush(logger: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, 1000).unref();
+  try {
+    logger.flush(() => exit());
+  } catch {
+    exit();
+  }
 }
