@@ -247,3 +247,25 @@ describe('server.workers is validated naming the key', () => {
     });
   }
 });
+
+describe('gatehouse serve with server.workers: 2 whose port is taken', () => {
+  it('exits 1 once a worker cannot listen, and does not restart it', async () => {
+    const { dir, remove } = tempDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const file = join(dir, 'gatehouse.yaml');
+      writeFileSync(file, configYaml('http://127.0.0.1:1', 'http://127.0.0.1:2', 'read'));
+      const port = (taken.address() as AddressInfo).port;
+      const result = await runCli(['serve', '--config', file], {
+        env: { GATEHOUSE_GRPC_ADDRESS: `127.0.0.1:${port}`, GATEHOUSE_HTTP_ADDRESS: '127.0.0.1:0' },
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /gatehouse serve: could not start: worker \d+ exited before serving/);
+      assert.doesNotMatch(result.stdout, /restarting it/);
+    } finally {
+      taken.close();
+      remove();
+    }
+  });
+});
