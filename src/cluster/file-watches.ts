@@ -4,7 +4,7 @@
  */
 import type { Worker } from 'node:cluster';
 import { watchFile } from '../config/watch-file.js';
-import type { PrimaryMessage } from './messages.js';
+import { tellWorker, type PrimaryMessage } from './messages.js';
 
 export class FileWatches {
   readonly #watches = new Map<string, { followers: Set<Worker>; stop: () => void }>();
@@ -19,7 +19,7 @@ export class FileWatches {
       const stop = watchFile(
         file,
         () => {
-          for (const follower of followers) if (follower.isConnected()) follower.send(changed);
+          for (const follower of followers) tellWorker(follower, changed);
         },
         (dir, err) => this.cannotWatch(file, dir, err),
       );

@@ -2,6 +2,7 @@
  * What the primary and its workers say to each other over the cluster IPC channel (server.workers > 1). Every
  * message carries `gatehouse` (its kind), so messages of Node's own cluster protocol are told apart.
  */
+import type { Worker } from 'node:cluster';
 import type { MetricsJson } from '../telemetry/group-metrics.js';
 
 export type WorkerMessage =
@@ -25,3 +26,18 @@ export type PrimaryMessage =
 export function isOurs<T extends { gatehouse: string }>(message: unknown): message is T {
   return typeof message === 'object' && message !== null && typeof (message as { gatehouse?: unknown }).gatehouse === 'string';
 }
+
+/**
+ * Sends to a worker. One that is exiting cannot be told (the send fails, and its exit is handled where the
+ * primary learns of it), so a failed send is dropped instead of an `error` event ending the primary.
+ */
+export function tellWorker(worker: Worker, message: PrimaryMessage): void {
+  if (worker.isConnected()) worker.send(message, dropSendError);
+}
+
+/** Sends to the primary; once the channel is closed this worker is ending (Node's cluster exits it). */
+export function tellPrimary(message: WorkerMessage): void {
+  if (process.connected) process.send!(message, undefined, undefined, dropSendError);
+}
+
+function dropSendError(): void {}

@@ -5,7 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import { metricsJson } from '../telemetry/group-metrics.js';
-import { isOurs, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { isOurs, tellPrimary, type PrimaryMessage } from './messages.js';
 
 /** A /metrics request waits at most this long for the primary (which itself waits on every worker). */
 const SCRAPE_TIMEOUT_MS = 10_000;
@@ -21,9 +21,7 @@ export interface PrimaryLink {
 
 /** Links this worker (cluster.isWorker) to its primary. */
 export function linkToPrimary(): PrimaryLink {
-  const send = (message: WorkerMessage) => {
-    if (process.connected) process.send!(message);
-  };
+  const send = tellPrimary;
   const listeners = new Map<string, Set<() => void>>();
   const scrapes = new Map<number, { resolve: (v: { contentType: string; body: string }) => void; reject: (e: Error) => void }>();
   let nextScrape = 0;

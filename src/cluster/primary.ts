@@ -16,7 +16,7 @@ import { aggregateExposition, metricsJson, type MetricsJson } from '../telemetry
 import { exitAfterFlush, type Logger } from '../telemetry/logger.js';
 import { createPrimaryMetrics } from '../telemetry/metrics.js';
 import { FileWatches } from './file-watches.js';
-import { isOurs, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { isOurs, tellWorker, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 /** A worker's metrics must arrive within this, or the scrape fails (a partial sum would look like a counter reset). */
@@ -47,6 +47,8 @@ export function runPrimary(config: Config, options: PrimaryOptions): Promise<{ g
     const worker = cluster.fork();
     metrics.setRunning(alive().length);
     worker.on('message', (message: unknown) => onMessage(worker, message));
+    // The channel failing (a worker ending mid-send) must not end the primary; the exit is handled below.
+    worker.on('error', (err) => logger.warn({ worker: worker.id, err }, 'worker channel error'));
     return worker;
   };
 
@@ -61,7 +63,7 @@ export function runPrimary(config: Config, options: PrimaryOptions): Promise<{ g
         else reject(new Error(`worker ${worker.id}: ${error ?? 'no metrics'}`));
       };
       collects.set(id, { worker, done });
-      worker.send({ gatehouse: 'collect', id } satisfies PrimaryMessage);
+      tellWorker(worker, { gatehouse: 'collect', id });
     });
 
   const scrape = async (): Promise<PrimaryMessage & { gatehouse: 'scraped' }> => {
@@ -91,10 +93,10 @@ export function runPrimary(config: Config, options: PrimaryOptions): Promise<{ g
         return;
       case 'scrape':
         scrape().then(
-          (answer) => worker.isConnected() && worker.send({ ...answer, id: message.id }),
+          (answer) => tellWorker(worker, { ...answer, id: message.id }),
           (err: unknown) => {
             logger.warn({ err }, 'metrics of the worker group unavailable');
-            if (worker.isConnected()) worker.send({ gatehouse: 'scraped', id: message.id, error: String(err) } satisfies PrimaryMessage);
+            tellWorker(worker, { gatehouse: 'scraped', id: message.id, error: String(err) });
           },
         );
         return;
