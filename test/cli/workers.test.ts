@@ -44,8 +44,8 @@ async function startHeldIssuer(jwks: unknown) {
   };
 }
 
-function configYaml(issuer: string, heldIssuer: string, readRule: string, workers: unknown = 2): string {
-  return `server:
+function configYaml(issuer: string, heldIssuer: string, readRule: string, workers: unknown = 2, revocations?: string): string {
+  return `${revocations ? `revocations: { file: "${revocations}" }\n` : ''}server:
   workers: ${String(workers)}
   shutdown_grace: 60s
 keys:
@@ -73,6 +73,7 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
   let address: string;
   let metricsUrl: string;
   let file: string;
+  let revoked: string;
   let pids: number[];
   let remove: () => void;
 
@@ -108,7 +109,9 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
     issuer = await startLoopbackIssuer();
     held = await startHeldIssuer(await (await fetch(`${issuer.issuer}/jwks`)).json());
     file = join(dir, 'gatehouse.yaml');
-    writeFileSync(file, configYaml(issuer.issuer, held.url, 'read-v1'));
+    revoked = join(dir, 'revoked.yaml');
+    writeFileSync(revoked, '- sub: nobody\n');
+    writeFileSync(file, configYaml(issuer.issuer, held.url, 'read-v1', 2, revoked));
     serve = new CliProcess(['serve', '--config', file], LISTEN_ON_FREE_PORTS);
     const serving = await serve.waitForLog('workers serving');
     address = `127.0.0.1:${String(serving.grpc)}`;
@@ -170,7 +173,7 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
 
   it('SIGHUP to the primary: every worker reloads and logs it once', async () => {
     const from = serve.mark();
-    writeFileSync(file, configYaml(issuer.issuer, held.url, 'read-v2'));
+    writeFileSync(file, configYaml(issuer.issuer, held.url, 'read-v2', 2, revoked));
     serve.signal('SIGHUP');
     const reloaded = await fromEachWorker('config reloaded', from);
     assert.equal(reloaded.length, 2, 'one line per worker');
@@ -180,12 +183,25 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
 
   it('a change of the file (one watch, in the primary): every worker reloads and logs it once', async () => {
     const from = serve.mark();
-    writeFileSync(`${file}.tmp`, configYaml(issuer.issuer, held.url, 'read-v3'));
+    writeFileSync(`${file}.tmp`, configYaml(issuer.issuer, held.url, 'read-v3', 2, revoked));
     renameSync(`${file}.tmp`, file);
     const reloaded = await fromEachWorker('config reloaded', from);
     assert.equal(reloaded.length, 2, 'one line per worker');
     for (const l of reloaded) assert.equal(l.trigger, 'file change');
     for (let i = 0; i < 4; i++) assert.equal((await authorizeOnce()).rule, 'read-v3');
+  });
+
+  it('gatehouse revoke (the revocation file, watched once by the primary): every worker loads the list and refuses', async () => {
+    const from = serve.mark();
+    const mallory = issuer.token({ claims: { sub: 'mallory', roles: ['Orders.Read'] } });
+    assert.equal((await authorizeOnce(mallory)).allowed, true);
+    const result = await runCli(['revoke', '--file', revoked, '--sub', 'mallory']);
+    assert.equal(result.code, 0, result.stderr);
+    const loaded = await fromEachWorker('revocations loaded', from);
+    assert.equal(loaded.length, 2, 'one line per worker');
+    for (const l of loaded) assert.equal(l.entries, 2);
+    for (let i = 0; i < 4; i++) assert.equal((await authorizeOnce(mallory)).denial?.reason, 'TOKEN_REVOKED');
+    assert.equal(sample(await scrape(), 'gatehouse_revocations_entries'), 2, 'the list in force, not a sum over workers');
   });
 
   it('a worker killed with SIGKILL is logged, counted and replaced; calls keep succeeding', async () => {
