@@ -49,7 +49,15 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     else changedWhileStarting = true;
   };
   const unwatch = configFile ? watch(configFile, onChange) : () => {};
-  // Installed now: SIGHUP's default action would end a process still starting.
+  // Installed now: the default actions of these signals would end a process still starting. A stop signal
+  // while starting is kept, and acted on once started (a second one exits at once).
+  let stopWhenStarted: NodeJS.Signals | undefined;
+  let onStopSignal = (signal: NodeJS.Signals) => {
+    if (stopWhenStarted === undefined) stopWhenStarted = signal;
+    else if (!primary) exitAfterFlush(logger, 1);
+  };
+  process.on('SIGTERM', (signal) => onStopSignal(signal));
+  process.on('SIGINT', (signal) => onStopSignal(signal));
   process.on('SIGHUP', () => {
     if (reloader) void reloader.reload('SIGHUP').then(() => gatehouse.reloadRevocations('SIGHUP'));
     else if (configFile) changedWhileStarting = true;
@@ -94,8 +102,8 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
         },
       );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  onStopSignal = stop;
+  if (stopWhenStarted) stop(stopWhenStarted);
   return { gatehouse };
 }
 

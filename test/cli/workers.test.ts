@@ -248,6 +248,35 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
 });
 
 describe('server.workers is validated naming the key', () => {
+  it('workers: auto is accepted (one per CPU)', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      const file = join(dir, 'gatehouse.yaml');
+      writeFileSync(file, configYaml('http://127.0.0.1:1', 'http://127.0.0.1:2', 'read', 'auto'));
+      const result = await runCli(['check-config', '--config', file]);
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      remove();
+    }
+  });
+
+  it('workers: 1 runs one plain process: no primary, no worker label', async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(join(dir, 'gatehouse.yaml'), configYaml('http://127.0.0.1:1', 'http://127.0.0.1:2', 'read', 1));
+    const one = new CliProcess(['serve', '--config', join(dir, 'gatehouse.yaml')], LISTEN_ON_FREE_PORTS);
+    try {
+      const listening = await one.waitForLog('gatehouse listening');
+      assert.equal(listening.worker, undefined);
+      assert.ok(!one.logs().some((l) => l.role === 'primary'), 'no primary logged anything');
+      one.signal('SIGTERM');
+      const exit = await one.exited();
+      assert.equal(exit.code, 0, `${JSON.stringify(exit)} ${one.stderr} ${one.lines.join('\n')}`);
+    } finally {
+      await one.kill();
+      remove();
+    }
+  });
+
   for (const bad of [0, 1.5, '"two"', -3]) {
     it(`workers: ${String(bad)} is refused before any port opens (exit 2)`, async () => {
       const { dir, remove } = tempDir();
