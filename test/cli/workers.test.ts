@@ -5,6 +5,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuthTestClient, until } from '../helpers/gatehouse.js';
+import { promtool } from '../helpers/prometheus.js';
 import { LOOPBACK_AUDIENCE, startLoopbackIssuer, type LoopbackIssuer } from '../verification/loopback-issuer.js';
 import { CliProcess, runCli, tempDir } from './cli-process.js';
 
@@ -161,6 +162,16 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
       assert.equal(sample(text, 'gatehouse_workers'), 2);
       assert.equal(sample(text, 'gatehouse_worker_restarts_total'), 0);
     }
+  });
+
+  it('the merged exposition is one `promtool check metrics` accepts, with the process metrics of the whole group', async () => {
+    const res = await fetch(metricsUrl);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const { status, output } = promtool(['check', 'metrics'], text);
+    assert.equal(status, 0, output);
+    assert.ok((sample(text, 'process_cpu_seconds_total') ?? 0) > 0);
+    assert.equal(text.match(/^# TYPE grpc_server_handled_total /gm)?.length, 1, 'each metric once');
   });
 
   it('/healthz and /readyz answer from a worker', async () => {
