@@ -17,7 +17,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production
-# V8's heap bound for a 512 MiB container (deploy/kubernetes/deployment.yaml sets the same): half the memory limit.
+# V8's heap bound for a 512 MiB container (deploy/kubernetes/base/deployment.yaml sets the same): half the memory limit.
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules

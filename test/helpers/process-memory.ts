@@ -14,9 +14,9 @@ interface Container {
   resources: { limits: { memory: string } };
 }
 
-/** The gatehouse container of deploy/kubernetes/deployment.yaml. */
+/** The gatehouse container of deploy/kubernetes/base/deployment.yaml. */
 export function shippedContainer(): ShippedContainer {
-  const text = readFileSync(new URL('../../deploy/kubernetes/deployment.yaml', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('../../deploy/kubernetes/base/deployment.yaml', import.meta.url), 'utf8');
   const deployment = parseAllDocuments(text)
     .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: { containers: Container[] } } } })
     .find((doc) => doc.kind === 'Deployment')!;
