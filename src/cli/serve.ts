@@ -4,9 +4,6 @@
  * process becomes the primary of that many workers (src/cluster/primary.ts), each of which runs this same command.
  */
 import cluster from 'node:cluster';
-import { linkToPrimary } from '../cluster/primary-link.js';
-import { runPrimary } from '../cluster/primary.js';
-import { runServer } from '../main.js';
 import { exitAfterFlush } from '../telemetry/logger.js';
 import { checkConfigFile } from './check-config.js';
 import { createCliLogger } from './cli-logger.js';
@@ -30,12 +27,18 @@ export async function serveCommand(configFile: string | undefined): Promise<numb
   const { config } = checked;
   const { worker } = cluster;
   const primary = config.server.workers > 1 && cluster.isPrimary;
-  // Workers share the primary's stdout: one write per line, so their lines never interleave.
-  const cliLogger = createCliLogger(config.logging.level, config.logging.pretty, worker !== undefined);
+  // A group's processes share one stdout: one write per line, so lines never interleave (and the primary's last
+  // lines are written, in order, before it exits).
+  const cliLogger = createCliLogger(config.logging.level, config.logging.pretty, primary || worker !== undefined);
   const logger = worker ? cliLogger.child({ worker: worker.id }) : cliLogger;
   try {
-    if (primary) await runPrimary(config, { logger });
-    else await runServer(config, { configFile, logger, primary: worker ? linkToPrimary() : undefined });
+    // Loaded on demand: the primary never loads the server (gRPC and all), so it stays small.
+    if (primary) await (await import('../cluster/primary.js')).runPrimary(config, { logger });
+    else {
+      const { runServer } = await import('../main.js');
+      const link = worker ? (await import('../cluster/primary-link.js')).linkToPrimary() : undefined;
+      await runServer(config, { configFile, logger, primary: link });
+    }
   } catch (err) {
     logger.error({ err }, 'gatehouse could not start');
     console.error(`gatehouse serve: could not start: ${(err as Error).message}`);

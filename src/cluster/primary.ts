@@ -42,9 +42,12 @@ export function runPrimary(config: Config, options: PrimaryOptions): Promise<{ g
   let failStart: (err: Error) => void = () => {};
   let ports = { grpc: 0, http: 0 };
 
-  const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  // Workers whose exit has not been handled yet (not `isDead()`: one may be dead before its exit event runs).
+  const live = new Set<Worker>();
+  const alive = () => [...live];
   const fork = () => {
     const worker = cluster.fork();
+    live.add(worker);
     metrics.setRunning(alive().length);
     worker.on('message', (message: unknown) => onMessage(worker, message));
     // The channel failing (a worker ending mid-send) must not end the primary; the exit is handled below.
@@ -111,6 +114,7 @@ export function runPrimary(config: Config, options: PrimaryOptions): Promise<{ g
     // A worker still starting dies of the forwarded signal itself; one that served must have drained and exited 0.
     if (stopping && serving.has(worker) && code !== 0) exitCode = 1;
     serving.delete(worker);
+    live.delete(worker);
     watches.unfollow(worker);
     for (const c of collects.values()) if (c.worker === worker) c.done(undefined, 'exited');
     metrics.setRunning(alive().length);

@@ -254,7 +254,16 @@ describe('gatehouse serve with server.workers: 2 (a primary and two workers shar
     const { code } = await serve.exited();
     assert.equal(code, 0, serve.stderr);
     assert.equal((await fromEachWorker('gatehouse stopped', from)).length, 2);
-    assert.ok(serve.logs(from).some((l) => l.msg === 'all workers stopped' && l.code === 0));
+    const primaryLines = serve.logs(from).filter((l) => l.role === 'primary');
+    assert.deepEqual(
+      primaryLines.slice(-3).map((l) => [l.msg, l.code]),
+      [
+        ['worker stopped', 0],
+        ['worker stopped', 0],
+        ['all workers stopped', 0],
+      ],
+      'the primary exits after both workers, each having exited 0',
+    );
   });
 });
 
