@@ -9,7 +9,7 @@
 import { credentials, loadPackageDefinition, type Client } from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGatehouseProto } from '../src/contract/proto.js';
@@ -137,7 +137,8 @@ const scenarios = {
   warm: { cache: true, tokenFor: () => sameToken },
   cold: { cache: false, tokenFor: (i: number) => distinct[i % distinct.length]! },
 };
-const results: Record<string, unknown> = { in_flight: IN_FLIGHT, connections: CONNECTIONS, duration_ms: DURATION_MS, rounds: ROUNDS };
+const loadBefore = Math.round(loadavg()[0]! * 10) / 10;
+const results: Record<string, any> = { in_flight: IN_FLIGHT, connections: CONNECTIONS, duration_ms: DURATION_MS, rounds: ROUNDS };
 try {
   for (const [name, { cache, tokenFor }] of Object.entries(scenarios)) {
     const runs: Record<1 | 2, Figures[]> = { 1: [], 2: [] };
@@ -157,6 +158,9 @@ try {
     };
     console.log(`${name}: 2 workers ÷ 1 worker = ${(two.calls_per_second / one.calls_per_second).toFixed(2)} calls/s`);
   }
+  // How busy the machine was (other processes take cores too): figures from a busy machine say little.
+  results.load_average_1m = { before: loadBefore, after: Math.round(loadavg()[0]! * 10) / 10 };
+  console.log(`load average ${loadBefore} → ${results.load_average_1m.after}`);
   console.log(`wrote ${writeResults('workers', results)}`);
 } finally {
   benchIssuer.close();
