@@ -37,6 +37,8 @@ export interface GatehouseDeps {
   readonly version?: string;
   /** Log lines the logger's destination dropped so far (gatehouse_log_lines_dropped_total); absent: none. */
   readonly logLinesDropped?: () => number;
+  /** What /metrics serves instead of this process's own registry (a cluster worker serves its whole group's). */
+  readonly groupMetrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export interface Gatehouse {
@@ -166,7 +168,7 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     http = await startHttpServer({
       address: config.server.http,
       readiness: () => readiness(engine.authorizer, draining, config.server.readiness),
-      metrics: () => metrics.exposition(),
+      metrics: deps.groupMetrics ?? (() => metrics.exposition()),
       maxHeaderBytes: maxHeaderBytes(config.tokens.max_bytes),
       tls: tls.http,
       forwardAuth: admittedHandler(

@@ -4,13 +4,18 @@
  * SIGHUP or a change of the config file reloads the rules, and a reload that fails keeps the running rules; SIGHUP
  * or a change of the revocation file reloads the list, and one that fails keeps the last good list. SIGHUP also
  * re-reads the listeners' TLS files (which gatehouse watches itself).
+ *
+ * Under a primary (server.workers > 1, src/cluster/primary.ts) the same, except: the primary watches the config
+ * and revocation files and tells this worker of changes, /metrics answers for the whole group, and a second signal
+ * forces nothing (the primary forwards signals, a terminal's Ctrl-C reaches both, and the primary enforces the grace).
  */
 import { readFileSync } from 'node:fs';
+import type { PrimaryLink } from './cluster/primary-link.js';
 import { startGatehouse, type Gatehouse, type GatehouseDeps } from './app.js';
 import type { Config } from './config/schema.js';
 import { watchFile } from './config/watch-file.js';
 import { installGrpcJsLogger } from './telemetry/grpc-js-logger.js';
-import type { Logger } from './telemetry/logger.js';
+import { exitAfterFlush, type Logger } from './telemetry/logger.js';
 
 export interface RunServerOptions {
   /** The file `config` came from; SIGHUP and changes to it reload. Without it, there is nothing to reload. */
@@ -19,7 +24,11 @@ export interface RunServerOptions {
   /** Runs after gatehouse has stopped, before exit (`gatehouse dev` closes its issuer here). */
   readonly onStopped?: () => Promise<void>;
   readonly deps?: Omit<GatehouseDeps, 'logger'>;
+  /** Set in a cluster worker (server.workers > 1): its primary. */
+  readonly primary?: PrimaryLink;
 }
+
+type Watch = (file: string, onChange: () => void) => () => void;
 
 export interface RunningServer {
   readonly gatehouse: Gatehouse;
@@ -27,7 +36,10 @@ export interface RunningServer {
 
 /** Starts gatehouse and installs the signal handlers and the config watch. Rejects if it cannot start. */
 export async function runServer(config: Config, options: RunServerOptions): Promise<RunningServer> {
-  const { logger, configFile } = options;
+  const { logger, configFile, primary } = options;
+  const watch: Watch = primary
+    ? (file, onChange) => primary.watch(file, onChange)
+    : (file, onChange) => watchFile(file, onChange, cannotWatch(logger, file));
   installGrpcJsLogger(logger); // grpc-js would print an unparsable `authorization` value, token and all
   // Read and watch before starting, so a change made while gatehouse starts is not missed.
   const startedText = configFile ? readText(configFile) : undefined;
@@ -37,9 +49,17 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
     if (reloader) void reloader.reload('file change');
     else changedWhileStarting = true;
   };
-  const unwatch = configFile ? watchFile(configFile, onChange, cannotWatch(logger, configFile)) : () => {};
+  const unwatch = configFile ? watch(configFile, onChange) : () => {};
   const started: { gatehouse?: Gatehouse } = {};
-  // Installed now: SIGHUP's default action would end a process still starting.
+  // Installed now: the default actions of these signals would end a process still starting. A stop signal
+  // while starting is kept, and acted on once started (a second one exits at once).
+  let stopWhenStarted: NodeJS.Signals | undefined;
+  let onStopSignal = (signal: NodeJS.Signals) => {
+    if (stopWhenStarted === undefined) stopWhenStarted = signal;
+    else if (!primary) exitAfterFlush(logger, 1);
+  };
+  process.on('SIGTERM', (signal) => onStopSignal(signal));
+  process.on('SIGINT', (signal) => onStopSignal(signal));
   process.on('SIGHUP', () => {
     started.gatehouse?.reloadTls('SIGHUP');
     if (reloader) void reloader.reload('SIGHUP').then(() => gatehouse.reloadRevocations('SIGHUP'));
@@ -48,18 +68,23 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
   });
   let gatehouse: Gatehouse;
   try {
-    gatehouse = await startGatehouse(config, { ...options.deps, logger });
+    gatehouse = await startGatehouse(config, { ...options.deps, logger, groupMetrics: primary?.groupMetrics });
   } catch (err) {
     unwatch();
     throw err;
   }
   started.gatehouse = gatehouse;
-  const revocations = revocationWatch(gatehouse, logger);
+  primary?.serving(gatehouse.metrics.registry, { grpc: gatehouse.grpcPort, http: gatehouse.httpPort });
+  const revocations = revocationWatch(gatehouse, watch);
   if (configFile) reloader = configReloader(gatehouse, configFile, startedText, revocations.follow);
   if (changedWhileStarting) onChange();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (stopping && primary) {
+      logger.debug({ signal }, 'already shutting down; the primary enforces server.shutdown_grace');
+      return;
+    }
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting without finishing in-flight calls');
       exitAfterFlush(logger, 1);
@@ -87,8 +112,8 @@ export async function runServer(config: Config, options: RunServerOptions): Prom
         },
       );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  onStopSignal = stop;
+  if (stopWhenStarted) stop(stopWhenStarted);
   return { gatehouse };
 }
 
@@ -120,7 +145,7 @@ function configReloader(gatehouse: Gatehouse, file: string, startedText: string 
  * Follows the revocation file in force: reloads it when its text changes, and moves the watch when a config
  * reload names another file (`follow`).
  */
-function revocationWatch(gatehouse: Gatehouse, logger: Logger) {
+function revocationWatch(gatehouse: Gatehouse, watch: Watch) {
   let watched: string | undefined;
   let unwatch = () => {};
   const onChange = () => void gatehouse.reloadRevocations('file change', true);
@@ -129,7 +154,7 @@ function revocationWatch(gatehouse: Gatehouse, logger: Logger) {
     if (file === watched) return;
     unwatch();
     watched = file;
-    unwatch = file ? watchFile(file, onChange, cannotWatch(logger, file)) : () => {};
+    unwatch = file ? watch(file, onChange) : () => {};
   };
   follow();
   // A change between the load at start and the watch: reloaded now (nothing happens if the text is the same).
@@ -151,15 +176,3 @@ function readText(file: string): string | undefined {
 
 /** How far past delay + grace a shutdown may run before the process exits anyway (the last log lines' flush). */
 const SHUTDOWN_SLACK_MS = 1000;
-/** The final flush of log lines waits at most this long: a reader that stalled must not hold the exit. */
-const FINAL_FLUSH_MS = 500;
-
-function exitAfterFlush(logger: Logger, code: number): void {
-  const exit = () => process.exit(code);
-  setTimeout(exit, FINAL_FLUSH_MS).unref();
-  try {
-    logger.flush(() => exit());
-  } catch {
-    exit();
-  }
-}

@@ -13,12 +13,13 @@ export interface CliLogger {
   readonly logLinesDropped: () => number;
 }
 
-export function createCliLogger(level: LevelWithSilent, pretty: boolean, bufferBytes: number): CliLogger {
+/** `linePerWrite`: one write per line, for processes sharing one stdout (server.workers > 1). */
+export function createCliLogger(level: LevelWithSilent, pretty: boolean, bufferBytes: number, linePerWrite = false): CliLogger {
   // An orphaned gatehouse (its parent and pipes gone) must not crash on a stray write to stderr (a Node warning).
   process.stderr.on('error', () => {});
   const usePretty = pretty && prettyInstalled();
   if (usePretty) return { logger: createLogger({ level, pretty: true }), logLinesDropped: () => 0 };
-  const destination = boundedDestination(process.stdout, bufferBytes);
+  const destination = boundedDestination(process.stdout, bufferBytes, linePerWrite);
   const logger = createLogger({ level, destination });
   if (pretty) logger.warn('logging.pretty is on but pino-pretty is not installed; logging JSON lines');
   return { logger, logLinesDropped: destination.dropped };

@@ -2,6 +2,7 @@
  * The one schema of gatehouse's configuration: its type, its defaults and its validation.
  * Everything the server reads from config goes through here, once, at start (and on reload).
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { GUID } from '../contract/guid.js';
@@ -150,6 +151,21 @@ const oidcIssuer = z
     }
   });
 
+/** More processes than this on one replica is a typo, not a plan (each holds its own caches and keys). */
+const MAX_WORKERS = 256;
+const WORKERS_MESSAGE = `must be a whole number from 1 to ${MAX_WORKERS}, or auto (one per CPU)`;
+
+/** `gatehouse serve` processes sharing the listeners: a number, or `auto` (os.availableParallelism()). */
+const workers = z
+  .union([z.literal('auto'), z.number()], { error: WORKERS_MESSAGE })
+  .default(1)
+  .transform((value, ctx) => {
+    const n = value === 'auto' ? availableParallelism() : value;
+    if (Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) return n;
+    ctx.addIssue({ code: 'custom', message: `${WORKERS_MESSAGE}, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  });
+
 const listenAddress = z.string().regex(/^(\[[0-9a-f:]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'must be host:port');
 
 /**
@@ -225,6 +241,11 @@ export const configSchema = z
          * does (one partner's identity provider being down then does not take the replica out of service).
          */
         readiness: z.enum(['all', 'any']).default('all'),
+        /**
+         * `gatehouse serve` only: with more than 1, a primary process forks this many workers that share the gRPC
+         * and HTTP ports (node:cluster) and aggregates their /metrics; with 1, no primary at all.
+         */
+        workers,
         /** TLS on the gRPC listener; with client_ca, clients must present a certificate it signed (mTLS). */
         tls: tlsFiles.optional(),
         /** TLS on the HTTP listener (forward auth reached across a network), the same way. */

@@ -25,8 +25,12 @@ export interface LogDestination {
 export const FLUSH_TIMEOUT_MS = 1000;
 const FLUSH_POLL_MS = 10;
 
-/** A bounded destination over `out` (process.stdout in production); `maxBytes`: logging.buffer_bytes. */
-export function boundedDestination(out: Writable, maxBytes: number): LogDestination {
+/**
+ * A bounded destination over `out` (process.stdout in production); `maxBytes`: logging.buffer_bytes. With
+ * `linePerWrite`, every line is its own write: several processes sharing one stdout pipe (server.workers > 1) then
+ * never interleave within a line (a pipe write of up to PIPE_BUF, 4 KiB, is atomic; a corked batch may be split).
+ */
+export function boundedDestination(out: Writable, maxBytes: number, linePerWrite = false): LogDestination {
   let dropped = 0;
   let broken = false;
   let corked = false;
@@ -44,7 +48,7 @@ export function boundedDestination(out: Writable, maxBytes: number): LogDestinat
         dropped += 1;
         return;
       }
-      if (!corked) {
+      if (!corked && !linePerWrite) {
         corked = true;
         out.cork();
         process.nextTick(uncork);

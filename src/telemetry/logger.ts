@@ -35,6 +35,11 @@ export interface LoggerOptions {
    * pass a stream and parse what was written.
    */
   readonly destination?: DestinationStream;
+  /**
+   * One write per line, as it is logged: several processes sharing one stdout pipe (server.workers > 1) then never
+   * interleave within a line (a write of up to PIPE_BUF, 4 KiB, is atomic; buffered writes are larger and may be split).
+   */
+  readonly linePerWrite?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -49,7 +54,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } } });
   }
-  return pino(base, boundedDestination(process.stdout, DEFAULT_LOG_BUFFER_BYTES));
+  return pino(base, boundedDestination(process.stdout, DEFAULT_LOG_BUFFER_BYTES, options.linePerWrite === true));
 }
 
 /**
@@ -67,4 +72,21 @@ export function isoTimePerMillisecond(now: () => number = Date.now): () => strin
     }
     return text;
   };
+}
+
+/** The final flush of log lines waits at most this long. */
+const FINAL_FLUSH_MS = 500;
+
+/**
+ * Exits with `code` once the log's buffered lines are written, or after half a second: a reader that stalled must
+ * not hold the exit.
+ */
+export function exitAfterFlush(logger: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, FINAL_FLUSH_MS).unref();
+  try {
+    logger.flush(() => exit());
+  } catch {
+    exit();
+  }
 }

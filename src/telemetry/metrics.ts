@@ -9,6 +9,11 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * Across workers (server.workers > 1) the primary sums every metric (each worker counts only what it served, and
+ * its caches and entries are its own), except the gauges marked `aggregator`: a value every worker holds alike.
+ */
+
 /** Decision and verification latencies are mostly sub-millisecond: 50µs up to 1s. */
 export const DECISION_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** gRPC handling adds transport and queueing: the same low end, up to 10s. */
@@ -107,6 +112,8 @@ export function createMetrics(options: MetricsOptions) {
     name: 'gatehouse_keys_held',
     help: 'Signing keys held per issuer, as of its last fetch.',
     labelNames: ['issuer'] as const,
+    // Every worker holds the same keys: across workers (server.workers) the most, not the sum.
+    aggregator: 'max',
     registers: register,
   });
 
@@ -137,6 +144,7 @@ export function createMetrics(options: MetricsOptions) {
     name: 'gatehouse_key_set_age_seconds',
     help: 'Age of the oldest key set in use per issuer (since its last successful fetch); max() is the oldest overall.',
     labelNames: ['issuer'] as const,
+    aggregator: 'max',
     registers: register,
     collect() {
       this.reset();
@@ -154,6 +162,7 @@ export function createMetrics(options: MetricsOptions) {
   new Gauge({
     name: 'gatehouse_issuers_on_stale_keys',
     help: 'Issuers currently served from stale keys (the last refresh failed or is overdue).',
+    aggregator: 'max',
     registers: register,
     collect() {
       this.set(
@@ -199,6 +208,7 @@ export function createMetrics(options: MetricsOptions) {
   const revocationEntries = new Gauge({
     name: 'gatehouse_revocations_entries',
     help: 'Entries of the revocation list in force (revocations.file).',
+    aggregator: 'max',
     registers: register,
   });
   const revocationLoads = new Counter({
@@ -252,16 +262,11 @@ export function createMetrics(options: MetricsOptions) {
     name: 'gatehouse_build_info',
     help: 'Always 1; the version label says which gatehouse is running.',
     labelNames: ['version'] as const,
+    aggregator: 'max',
     registers: register,
   }).set({ version: options.version }, 1);
 
-  if (options.processMetrics !== false) {
-    collectDefaultMetrics({ register: registry });
-    // Gauges named like counters fail `promtool check metrics`; sum(nodejs_active_handles) etc. give the same.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      registry.removeSingleMetric(name);
-    }
-  }
+  if (options.processMetrics !== false) collectProcessMetrics(registry);
 
   return {
     registry,
@@ -296,6 +301,46 @@ export function createMetrics(options: MetricsOptions) {
     /** The Prometheus text exposition, for the `/metrics` endpoint. */
     async exposition(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/** Node's default process metrics (CPU, memory, event loop, GC). */
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  // Gauges named like counters fail `promtool check metrics`; sum(nodejs_active_handles) etc. give the same.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
+}
+
+export type PrimaryMetrics = ReturnType<typeof createPrimaryMetrics>;
+
+/**
+ * The primary's own metrics (server.workers > 1), merged into the workers' aggregate: its process metrics count
+ * too, so process_cpu_seconds_total and process_resident_memory_bytes are the whole group's.
+ */
+export function createPrimaryMetrics() {
+  const registry = new Registry();
+  collectProcessMetrics(registry);
+  const restarts = new Counter({
+    name: 'gatehouse_worker_restarts_total',
+    help: 'Workers restarted after exiting unexpectedly (server.workers > 1).',
+    registers: [registry],
+  });
+  restarts.inc(0);
+  const running = new Gauge({
+    name: 'gatehouse_workers',
+    help: 'Worker processes running (server.workers > 1).',
+    registers: [registry],
+  });
+  return {
+    registry,
+    countRestart(): void {
+      restarts.inc();
+    },
+    setRunning(n: number): void {
+      running.set(n);
     },
   };
 }
