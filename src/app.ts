@@ -171,18 +171,20 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
       metrics: deps.groupMetrics ?? (() => metrics.exposition()),
       maxHeaderBytes: maxHeaderBytes(config.tokens.max_bytes),
       tls: tls.http,
-      forwardAuth: admittedHandler(
-        admission,
-        forwardAuthHandler({
-          authorizer: () => engine.authorizer,
-          hooks,
-          shuttingDown: () => stoppingSince !== undefined && performance.now() - stoppingSince >= config.server.shutdown_delay,
-          forwardedHeaders: () => engine.config.proxy.forwarded_headers,
-          onMalformed(problem, requestId) {
-            logger.warn({ request_id: requestId, door: 'http', problem }, 'forward refused before any decision: malformed');
-          },
-        }),
-      ),
+      forwardAuth: !config.server.forward_auth
+        ? undefined
+        : admittedHandler(
+            admission,
+            forwardAuthHandler({
+              authorizer: () => engine.authorizer,
+              hooks,
+              shuttingDown: () => stoppingSince !== undefined && performance.now() - stoppingSince >= config.server.shutdown_delay,
+              forwardedHeaders: () => engine.config.proxy.forwarded_headers,
+              onMalformed(problem, requestId) {
+                logger.warn({ request_id: requestId, door: 'http', problem }, 'forward refused before any decision: malformed');
+              },
+            }),
+          ),
     });
   } catch (err) {
     await grpc.shutdown(0);

@@ -112,7 +112,8 @@ const DISABLED = { maxEntries: 0, maxBytes: 0 } as const;
 export function createAuthClient(options: AuthClientOptions): AuthClient {
   const { deadlineMs = 1000, clock = Date.now, resends = DEFAULT_RESENDS } = options;
   const channelCredentials = checkOptions(options);
-  const channel = channelOptions(options, options.channelOptions);
+  // Credentials omitted (a loopback target): plaintext must stay on this host, so no proxy from the environment.
+  const channel = channelOptions(options, { ...(options.credentials ? {} : { 'grpc.enable_http_proxy': 0 }), ...options.channelOptions });
   const { maxEntries = DEFAULT_CACHE.maxEntries, maxBytes = DEFAULT_CACHE.maxBytes } =
     options.cache === false ? DISABLED : (options.cache ?? {});
   const cache = new LocalDecisionCache({ maxEntries, maxBytes }, clock);

@@ -248,6 +248,11 @@ export const configSchema = z
         workers,
         /** TLS on the gRPC listener; with client_ca, clients must present a certificate it signed (mTLS). */
         tls: tlsFiles.optional(),
+        /**
+         * Serve forward auth (`/v1/authz`, for nginx, Caddy, Traefik) on server.http. Off: 404, and the HTTP listener
+         * serves only probes and metrics (e.g. when callers must use mTLS on gRPC and the HTTP port has no TLS).
+         */
+        forward_auth: z.boolean().default(true),
         /** TLS on the HTTP listener (forward auth reached across a network), the same way. */
         http_tls: tlsFiles.optional(),
       })

@@ -1,6 +1,6 @@
 /**
- * The HTTP side of admission control (admission.ts): a forward (`/v1/authz`) takes a slot for as long as its response
- * is open. One finding every slot taken gets 503 with `Retry-After` at once, so the proxy may try another replica.
+ * The HTTP side of admission control (admission.ts): a forward (`/v1/authz`) takes a slot until its answer is
+ * written (or its client goes away). One finding every slot taken gets 503 with `Retry-After` at once, so the proxy may try another replica.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { enterOnce, OVERLOADED_MESSAGE, type Admission } from './admission.js';
@@ -28,8 +28,14 @@ export function admittedHandler(admission: Admission, handler: Handler): Handler
         .end(body);
       return;
     }
-    // 'close' comes once the response is sent, and also when the client goes away first.
+    // The slot bounds work, not send buffers: it goes back once the answer is written (end), or when the client
+    // goes away first ('close'); a client that pipelines and never reads must not hold slots for its unread answers.
     res.once('close', release);
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      release();
+      return end(...args);
+    }) as typeof res.end;
     handler(req, res);
   };
 }

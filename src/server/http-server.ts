@@ -93,6 +93,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 15_000;
+  // A socket with no traffic either way this long (a client that stopped reading its answers): closed. Idle
+  // keep-alive sockets are closed sooner, by keepAliveTimeout; a forward waits on a key fetch at most 60 s.
+  server.timeout = 90_000;
   const { host, port } = splitAddress(options.address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

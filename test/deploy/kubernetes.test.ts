@@ -126,6 +126,14 @@ for (const [name, objects] of Object.entries(rendered)) {
       assert.equal(pod.serviceAccountName, find(objects, 'ServiceAccount').metadata.name);
     });
 
+    it('with mTLS on gRPC, the HTTP port gives no decisions without a certificate', () => {
+      if (!config.server.tls?.client_ca) return;
+      assert.ok(
+        !config.server.forward_auth || config.server.http_tls?.client_ca,
+        'server.tls.client_ca is set: set server.forward_auth: false, or server.http_tls with a client_ca',
+      );
+    });
+
     it('the grace period covers the preStop wait, the shutdown delay and the drain', () => {
       const preStop = container.lifecycle.preStop.sleep.seconds * 1000;
       const needed = preStop + config.server.shutdown_delay + config.server.shutdown_grace;
