@@ -5,6 +5,7 @@
  * is with a secret (inline or a file re-read when it changes) or a certificate (`private_key_jwt`).
  */
 import { isSecureUrl } from '../../contract/secure-url.js';
+import { keptToken, type KeptToken } from './kept-token.js';
 import { GatehouseClientError, optionsError } from '../errors.js';
 import { clientAssertionSigner, CLIENT_ASSERTION_TYPE, type CertificateCredential } from './client-assertion.js';
 import { isSecretSource, secretReader, type SecretReader, type SecretSource } from './secret-source.js';
@@ -39,15 +40,6 @@ export interface ClientCredentialsProvider extends TokenProvider {
   invalidate(): void;
 }
 
-interface Held {
-  readonly token: string;
-  readonly expiresAtMs: number;
-  readonly refreshAtMs: number;
-}
-
-/** A kept token is never handed out with less life left than this. */
-const MIN_REMAINING_MS = 5_000;
-
 export function clientCredentials(options: ClientCredentialsOptions): ClientCredentialsProvider {
   checkOptions(options);
   const { clock = Date.now, refreshSkewMs = 60_000, timeoutMs = 10_000 } = options;
@@ -56,8 +48,6 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
   const assertion = options.certificate
     ? clientAssertionSigner(options.certificate, options.clientId, options.tokenEndpoint, clock)
     : undefined;
-  let held: Held | undefined;
-  let pending: Promise<Held> | undefined;
 
   async function authenticate(body: URLSearchParams, headers: Record<string, string>, reader: SecretReader | undefined): Promise<void> {
     if (assertion) {
@@ -96,34 +86,15 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
     }
   }
 
-  async function refresh(): Promise<Held> {
+  async function refresh(): Promise<KeptToken> {
     const issued = await fetchToken();
     const now = clock();
     const lifetimeMs = issued.expiresInSeconds * 1000;
     const skew = Math.min(refreshSkewMs, lifetimeMs / 2);
-    held = { token: issued.accessToken, expiresAtMs: now + lifetimeMs, refreshAtMs: now + lifetimeMs - skew };
-    return held;
+    return { token: issued.accessToken, expiresAtMs: now + lifetimeMs, refreshAtMs: now + lifetimeMs - skew };
   }
 
-  return {
-    async getToken() {
-      const now = clock();
-      if (held && now < held.refreshAtMs) return held.token;
-      const stale = held;
-      pending ??= refresh().finally(() => {
-        pending = undefined;
-      });
-      try {
-        return (await pending).token;
-      } catch (err) {
-        if (stale && clock() < stale.expiresAtMs - MIN_REMAINING_MS) return stale.token;
-        throw err;
-      }
-    },
-    invalidate() {
-      held = undefined;
-    },
-  };
+  return keptToken(refresh, clock);
 }
 
 function formEncode(value: string): string {

@@ -7,6 +7,7 @@
  * earlier; concurrent callers share one refresh; a failed refresh while the kept token is still good keeps it.
  */
 import { GatehouseClientError, optionsError } from '../errors.js';
+import { keptToken, type KeptToken } from './kept-token.js';
 import { credentialError } from './credential-error.js';
 import type { TokenProvider } from './token-provider.js';
 
@@ -40,15 +41,6 @@ export interface TokenCredentialProvider extends TokenProvider {
   invalidate(): void;
 }
 
-interface Held {
-  readonly token: string;
-  readonly expiresAtMs: number;
-  readonly refreshAtMs: number;
-}
-
-/** A kept token is never handed out with less life left than this. */
-const MIN_REMAINING_MS = 5_000;
-
 /**
  * A provider of tokens for `scope` (Entra: `api://orders/.default`) from `credential`:
  * `fromTokenCredential(new WorkloadIdentityCredential(), 'api://orders/.default')`.
@@ -61,8 +53,6 @@ export function fromTokenCredential(
   checkOptions(credential, scope, options);
   const { clock = Date.now, refreshSkewMs = 60_000, timeoutMs = 10_000 } = options;
   const scopes = typeof scope === 'string' ? [scope] : [...scope];
-  let held: Held | undefined;
-  let pending: Promise<Held> | undefined;
 
   async function ask(): Promise<AzureAccessToken | null> {
     const controller = new AbortController();
@@ -83,7 +73,7 @@ export function fromTokenCredential(
     }
   }
 
-  async function refresh(): Promise<Held> {
+  async function refresh(): Promise<KeptToken> {
     const issued = await ask();
     const now = clock();
     if (!issued || typeof issued.token !== 'string' || issued.token === '') {
@@ -101,29 +91,10 @@ export function fromTokenCredential(
     // ask the credential again on every call.
     const advised = issued.refreshAfterTimestamp;
     const refreshAtMs = Math.min(expiresAtMs - skew, advised !== undefined && advised > now ? advised : Infinity);
-    held = { token: issued.token, expiresAtMs, refreshAtMs };
-    return held;
+    return { token: issued.token, expiresAtMs, refreshAtMs };
   }
 
-  return {
-    async getToken() {
-      const now = clock();
-      if (held && now < held.refreshAtMs) return held.token;
-      const stale = held;
-      pending ??= refresh().finally(() => {
-        pending = undefined;
-      });
-      try {
-        return (await pending).token;
-      } catch (err) {
-        if (stale && clock() < stale.expiresAtMs - MIN_REMAINING_MS) return stale.token;
-        throw err;
-      }
-    },
-    invalidate() {
-      held = undefined;
-    },
-  };
+  return keptToken(refresh, clock);
 }
 
 function checkOptions(credential: TokenCredentialLike, scope: string | readonly string[], options: TokenCredentialOptions): void {
