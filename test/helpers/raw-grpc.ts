@@ -4,8 +4,11 @@
  */
 import { connect } from 'node:http2';
 
-/** Sends an empty unary request to `path` with `headers`; resolves to the grpc-status the server answered. */
-export function rawGrpcCall(address: string, path: string, headers: Record<string, string>): Promise<string> {
+/**
+ * Sends a unary request to `path` with `headers` (its message `message`, encoded; empty by default); resolves to the
+ * grpc-status the server answered.
+ */
+export function rawGrpcCall(address: string, path: string, headers: Record<string, string>, message = Buffer.alloc(0)): Promise<string> {
   return new Promise((resolve, reject) => {
     const session = connect(`http://${address}`);
     session.on('error', reject);
@@ -26,7 +29,9 @@ export function rawGrpcCall(address: string, path: string, headers: Record<strin
       resolve(grpcStatus);
     });
     stream.resume();
-    // A message frame: not compressed, length 0 (an empty protobuf message).
-    stream.end(Buffer.alloc(5));
+    // A message frame: not compressed, then the length and the message.
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(message.length, 1);
+    stream.end(Buffer.concat([prefix, message]));
   });
 }

@@ -28,7 +28,6 @@ interface AuthServiceClient extends Client {
 export interface TestClient {
   authorize(token: string, action: string, requestId?: string): Promise<AuthorizeResponse>;
   /** An Authorize call with a deadline (epoch ms); resolves to its numeric status code. */
-  authorizeStatus(token: string, action: string, deadline: number): Promise<number>;
   verify(token: string): Promise<VerifyResponse>;
   /** The serving status of `service` ('' = the whole server). */
   health(service?: string): Promise<string>;
@@ -61,8 +60,6 @@ export function connect(port: number): TestClient {
       if (requestId) metadata.set('x-request-id', requestId);
       return promised(auth, auth.Authorize, { token, action }, metadata);
     },
-    authorizeStatus: (token, action, deadline) =>
-      new Promise((resolve) => auth.Authorize({ token, action }, new Metadata(), { deadline }, (err) => resolve(err ? err.code : 0))),
     verify: (token) => promised(auth, auth.Verify, { token }),
     health: async (service = '') => (await promised(health, health.Check, { service })).status,
     watchHealth(service, onStatus) {

@@ -4,12 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { validateConfig } from '../../src/config/load.js';
+import { loadGatehouseTypes } from '../../src/contract/proto.js';
 import { createAuthorizer } from '../../src/decisions/create-authorizer.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../src/server/grpc-server.js';
 import { noopHooks } from '../../src/server/telemetry-hooks.js';
 import { GO_CODE_NAMES, grpcMetricsInterceptor, preinitialiseGrpcMetrics } from '../../src/telemetry/grpc-metrics-interceptor.js';
 import { createMetrics, type GatehouseMetrics } from '../../src/telemetry/metrics.js';
 import type { Fetch } from '../../src/verification/fetch-json.js';
+import { rawGrpcCall } from '../helpers/raw-grpc.js';
 import { parseExposition, valueOf, type Sample } from './exposition.js';
 import { connect, type TestClient } from './grpc-client.js';
 
@@ -112,9 +114,12 @@ describe('grpc metrics interceptor', () => {
 
   it('records a call the transport ends (deadline) once, as DeadlineExceeded, even when the handler answers later', async () => {
     const token = `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ iss: ISSUER, aud: 'api', sub: 's', exp: Math.floor(Date.now() / 1000) + 600 })}.c2ln`;
-    // Generous deadline: on a loaded machine the call must still reach the server before it expires.
-    const code = await client.authorizeStatus(token, '/orders.v1.Orders/Get', Date.now() + 500);
-    assert.equal(code, status.DEADLINE_EXCEEDED);
+    // Sent raw with grpc-timeout and no deadline of the client's own, so only the server's deadline can end it (a
+    // grpc-js client's deadline may fire first and cancel the call, which the server then counts as Cancelled).
+    const request = loadGatehouseTypes().lookupType('gatehouse.v1.AuthorizeRequest');
+    const message = Buffer.from(request.encode({ token, action: '/orders.v1.Orders/Get' }).finish());
+    const code = await rawGrpcCall(`127.0.0.1:${server.port}`, '/gatehouse.v1.AuthService/Authorize', { 'grpc-timeout': '300m' }, message);
+    assert.equal(Number(code), status.DEADLINE_EXCEEDED);
     await eventually(async () => handled(await scrape(), 'Authorize', 'DeadlineExceeded') === 1);
     assert.equal(handled(await scrape(), 'Authorize', 'DeadlineExceeded'), 1);
     // The handler finishes when the key fetch times out (2s); its late status must not count a second time.
