@@ -76,7 +76,7 @@ check: install
 	@scripts/audit.sh
 	$(MAKE) test
 
-## every scenario beside its same-run baseline (A/B/A/B), under 5 minutes: bench/results/latest.md and latest.json,
+## every scenario beside its same-run baseline (A/B/A/B), about 7 minutes here: bench/results/latest.md and latest.json,
 ## then the in-process benches (*.bench.ts, each its own results file)
 bench: install
 	$(NODE) --import tsx bench/run.ts

@@ -1,5 +1,5 @@
 /**
- * `make bench` (full, under 5 minutes) and `make bench-quick` (`--quick`, ~30 s): every scenario beside its
+ * `make bench` (full: about 5.5 minutes here) and `make bench-quick` (`--quick`: about 50 s here): every scenario beside its
  * baseline in the same run, alternated A/B/A/B, on a load generator of worker threads; writes
  * bench/results/latest.json and latest.md (machine, Node, figures, ratios, targets, pass/miss; quick mode:
  * latest-quick.*, gitignored), and the folded results files authorize.json, protected-call.json and verify.json.
