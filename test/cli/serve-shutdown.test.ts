@@ -144,11 +144,12 @@ describe('gatehouse serve: SIGTERM under load', () => {
     remove?.();
   });
 
-  it('completes every in-flight call on every door, refuses new ones, and exits 0', async () => {
+  /** A `gatehouse serve` with `grace`, whose key fetches wait for `jwks.open()`, and clients of its three doors. */
+  async function startGated(name: string, grace: string) {
     const jwks = await gatedJwks(issuer);
     cleanups.push(() => jwks.close());
-    const file = join(dir, 'drain.json');
-    writeFileSync(file, configJson(issuer, jwks.url, '60s'));
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, configJson(issuer, jwks.url, grace));
     const { serve, doors } = await startServe(file);
     cleanups.push(
       () => serve.kill(),
@@ -156,6 +157,11 @@ describe('gatehouse serve: SIGTERM under load', () => {
       () => doors.envoy.close(),
       () => doors.agent.destroy(),
     );
+    return { jwks, serve, doors };
+  }
+
+  it('completes every in-flight call on every door, refuses new ones, and exits 0', async () => {
+    const { jwks, serve, doors } = await startGated('drain', '60s');
 
     const { calls, settled } = await callsInFlight(doors, token);
     const from = serve.mark();
@@ -187,17 +193,7 @@ describe('gatehouse serve: SIGTERM under load', () => {
   });
 
   it('exits once server.shutdown_grace has passed although a call never finishes', async () => {
-    const jwks = await gatedJwks(issuer); // never opened
-    cleanups.push(() => jwks.close());
-    const file = join(dir, 'grace.json');
-    writeFileSync(file, configJson(issuer, jwks.url, '1s'));
-    const { serve, doors } = await startServe(file);
-    cleanups.push(
-      () => serve.kill(),
-      () => doors.grpc.close(),
-      () => doors.envoy.close(),
-      () => doors.agent.destroy(),
-    );
+    const { serve, doors } = await startGated('grace', '1s'); // its key fetch is never let through
     const { settled } = await callsInFlight(doors, token);
     serve.signal('SIGTERM');
     assert.deepEqual(await serve.exited(), { code: 0, signal: null });
