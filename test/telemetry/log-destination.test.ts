@@ -45,6 +45,30 @@ describe('boundedDestination', () => {
     assert.equal(destination.dropped(), 0);
   });
 
+  it('sends the lines of one event-loop turn, from any number of callbacks, in one write, before the next turn', async () => {
+    const batches: number[] = [];
+    const stream = new Writable({
+      writev(chunks, done) {
+        batches.push(chunks.length);
+        done();
+      },
+      write(_chunk, _encoding, done) {
+        batches.push(1);
+        done();
+      },
+    });
+    const destination = boundedDestination(stream, 1024);
+    // Three decisions answered in three callbacks of one turn (as I/O callbacks of one poll are).
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < 3; i++) process.nextTick(() => destination.write(LINE));
+      process.nextTick(resolve);
+    });
+    assert.deepEqual(batches, []);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(batches, [3]);
+    assert.equal(destination.dropped(), 0);
+  });
+
   it('after a write error (EPIPE) drops and counts every line, and never throws', async () => {
     const out = new Writable({
       write(_chunk, _encoding, done) {
