@@ -76,14 +76,14 @@ check: install
 	@scripts/audit.sh
 	$(MAKE) test
 
-## every scenario beside its same-run baseline (A/B/A/B), about 7 minutes here: bench/results/latest.md and latest.json,
-## then the in-process benches (*.bench.ts, each its own results file)
-bench: install
+## every scenario beside its same-run baseline (A/B/A/B), about 7 minutes here, against the built gatehouse (dist/, as
+## it ships; BENCH_RUNTIME=tsx for the sources): bench/results/latest.md and latest.json, then the in-process benches (*.bench.ts, each its own results file)
+bench: build
 	$(NODE) --import tsx bench/run.ts
 	@failed=0; for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || failed=1; done; exit $$failed
 
 ## a ~30-second subset of bench/run.ts: bench/results/latest-quick.md and .json (gitignored)
-bench-quick: install
+bench-quick: build
 	$(NODE) --import tsx bench/run.ts --quick
 
 ## the README's performance table, regenerated from bench/results/latest.md
@@ -92,11 +92,11 @@ bench-readme: install
 	npx prettier --write README.md
 
 ## 60 s at 80 % of measured capacity over every door against one gatehouse serve: bench/results/soak.json, exit 1 on a miss
-soak: install
+soak: build
 	$(NODE) --import tsx bench/soak.ts
 
 ## a V8 CPU profile of gatehouse serve under load, in bench/profiles/ (gitignored)
-profile: install
+profile: build
 	$(NODE) --import tsx bench/profile.ts
 
 ## the example microservices and a scripted story: allowed, denied (missing role), expired, gatehouse down (fail closed)

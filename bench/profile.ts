@@ -2,7 +2,8 @@
  * `make profile`: one `gatehouse serve` child under `node --cpu-prof` while the load generator drives it (warm
  * Authorize, cold Authorize, Envoy Check, HTTP /v1/authz, a few seconds each); the V8 CPU profile lands in
  * bench/profiles/ (gitignored) when the child exits. Open it in Chrome DevTools (Performance → Load profile) or
- * https://www.speedscope.app for a flame graph. PROFILE_SECONDS sets each phase's length (4).
+ * https://www.speedscope.app for a flame graph. PROFILE_SECONDS sets each phase's length (4); PROFILE_PHASES picks
+ * phases by a case-insensitive substring of their names, comma-separated (e.g. PROFILE_PHASES=http for one door).
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,11 @@ try {
     ['Envoy Check warm', { door: 'envoy', address: server.grpcAddress, path: HTTP_PATH, tokens: warm, expect: 'allow' }],
     ['HTTP /v1/authz warm', { door: 'http', address: server.httpAddress, uri: HTTP_PATH, tokens: warm, expect: 'allow' }],
   ];
-  for (const [name, call] of phases) {
+  const wanted = (process.env.PROFILE_PHASES ?? '').toLowerCase().split(',').filter(Boolean);
+  const picked = phases.filter(([name]) => wanted.length === 0 || wanted.some((w) => name.toLowerCase().includes(w)));
+  if (picked.length === 0)
+    throw new Error(`PROFILE_PHASES=${process.env.PROFILE_PHASES} matches none of: ${phases.map(([n]) => n).join(', ')}`);
+  for (const [name, call] of picked) {
     const run = await pool.run(
       { calls: [call], mode: 'closed', concurrency: 64, channels: 4, warmupMs: 300, durationMs: PHASE_MS },
       server,

@@ -1,5 +1,5 @@
 /**
- * One real `gatehouse serve` child (the CLI, as production runs it) on a config written to a temp folder: the bench
+ * One real `gatehouse serve` child (the built CLI, as production runs it: runtime.ts) on a config written to a temp folder: the bench
  * issuer, rules for the gRPC action and the HTTP path the load uses, audit lines written to stdout (a pipe the bench
  * reads and drops). BENCH_SERVER_CONFIG (JSON) is merged into `server:`, e.g. '{"workers":2}' once that exists.
  */
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_AUDIENCE } from '../lib/bench-issuer.js';
+import { gatehouseEntry } from './runtime.js';
 import { metric } from './scrape-metric.js';
 import { spawnServer, type SpawnedServer } from './server-process.js';
 
@@ -24,6 +25,8 @@ export interface GatehouseChildOptions {
   readonly issuer: string;
   readonly decisions?: Record<string, unknown>;
   readonly keys?: Record<string, unknown>;
+  /** Top-level config sections replacing the bench's own (`logging: { level: 'warn' }` for a run without audit lines). */
+  readonly overrides?: Record<string, unknown>;
   /** Extra node flags (--cpu-prof…). */
   readonly nodeFlags?: readonly string[];
 }
@@ -42,6 +45,7 @@ export function gatehouseConfig(options: GatehouseChildOptions): Record<string, 
     ...(options.decisions ? { decisions: options.decisions } : {}),
     ...(options.keys ? { keys: options.keys } : {}),
     logging: { level: 'info' },
+    ...options.overrides,
   };
 }
 
@@ -52,7 +56,7 @@ export async function startGatehouseChild(options: GatehouseChildOptions): Promi
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') && !k.startsWith('NODE_TEST')) env[k] = v;
   const server = await spawnServer(
-    [...(options.nodeFlags ?? []), '--import', 'tsx', 'src/cli/gatehouse.ts', 'serve', '--config', file],
+    [...(options.nodeFlags ?? []), ...gatehouseEntry(), 'serve', '--config', file],
     (line) => {
       if (!line.includes('gatehouse listening')) return undefined;
       const log = JSON.parse(line) as { grpc: number; http: number };

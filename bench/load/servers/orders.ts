@@ -1,6 +1,31 @@
-/** The example orders service, unprotected, or behind gatehouse's server interceptor when given gatehouse's address (argv[2]). Prints `PORT <n>`. */
-import { startOrders } from '../../../examples/orders/server.js';
+/**
+ * The orders service's GetOrder, unprotected, or behind gatehouse's server interceptor when given gatehouse's address
+ * (argv[2]). The client library comes from runtime.ts: the built package by default, as a service would install it.
+ * Prints `PORT <n>`.
+ */
+import { Server, ServerCredentials, type ServerInterceptor, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ordersPackage } from '../../../examples/orders/orders-proto.js';
+import { gatehouseModule } from '../runtime.js';
 
-const orders = await startOrders({ listen: '127.0.0.1:0', gatehouse: process.argv[2] });
-console.log(`PORT ${orders.port}`);
-process.once('SIGTERM', () => void orders.close().then(() => process.exit(0)));
+type ClientLibrary = typeof import('../../../src/client/index.js');
+const { createAuthClient, createServerInterceptor, principalOf } = (await import(gatehouseModule('client/index'))) as ClientLibrary;
+
+const gatehouse = process.argv[2];
+const authClient = gatehouse ? createAuthClient({ address: gatehouse }) : undefined;
+const interceptors: ServerInterceptor[] = authClient ? [createServerInterceptor({ authClient })] : [];
+const handlers: UntypedServiceImplementation = {
+  GetOrder: (call: any, callback: any) =>
+    callback(null, { id: call.request.id, item: 'espresso beans 1 kg', quantity: 2, servedTo: principalOf(call)?.subject ?? '' }),
+};
+const server = new Server({ interceptors });
+server.addService(ordersPackage().service, handlers);
+server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
+  if (err) throw err;
+  console.log(`PORT ${port}`);
+});
+process.once('SIGTERM', () =>
+  server.tryShutdown(() => {
+    authClient?.close();
+    process.exit(0);
+  }),
+);
