@@ -8,6 +8,9 @@ import { createPublicKey, verify } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import jwt, { type JwtHeader, type SigningKeyCallback } from 'jsonwebtoken';
 import jwksClient from 'jwks-rsa';
+import type * as LoadModule from '../../src/config/load.js';
+import type * as VerifierModule from '../../src/verification/verifier.js';
+import type * as VerifyTokenModule from '../../src/verification/verify-token.js';
 import { gatehouseModule } from '../load/runtime.js';
 import { BENCH_AUDIENCE } from '../lib/bench-issuer.js';
 import { rate, writeResults } from '../lib/measure.js';
@@ -15,13 +18,9 @@ import { ratio } from '../load/stats.js';
 import type { BenchContext } from './context.js';
 
 // The verification core as it ships (runtime.ts): the built modules by default.
-const { validateConfig } = (await import(gatehouseModule('config/load'))) as typeof import('../../src/config/load.js');
-const { createVerificationContext } = (await import(
-  gatehouseModule('verification/verifier')
-)) as typeof import('../../src/verification/verifier.js');
-const { verifyToken } = (await import(
-  gatehouseModule('verification/verify-token')
-)) as typeof import('../../src/verification/verify-token.js');
+const { validateConfig } = (await import(gatehouseModule('config/load'))) as typeof LoadModule;
+const { createVerificationContext } = (await import(gatehouseModule('verification/verifier'))) as typeof VerifierModule;
+const { verifyToken } = (await import(gatehouseModule('verification/verify-token'))) as typeof VerifyTokenModule;
 
 export async function inProcessVerify(ctx: BenchContext): Promise<void> {
   const { issuer } = ctx.issuer;

@@ -5,10 +5,10 @@
  */
 import { Server, ServerCredentials, type ServerInterceptor, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ordersPackage } from '../../../examples/orders/orders-proto.js';
+import type * as ClientModule from '../../../src/client/index.js';
 import { gatehouseModule } from '../runtime.js';
 
-type ClientLibrary = typeof import('../../../src/client/index.js');
-const { createAuthClient, createServerInterceptor, principalOf } = (await import(gatehouseModule('client/index'))) as ClientLibrary;
+const { createAuthClient, createServerInterceptor, principalOf } = (await import(gatehouseModule('client/index'))) as typeof ClientModule;
 
 const gatehouse = process.argv[2];
 const authClient = gatehouse ? createAuthClient({ address: gatehouse }) : undefined;
