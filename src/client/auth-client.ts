@@ -86,6 +86,12 @@ export interface AuthClient {
   verify(token: string, options?: CallOptions): Promise<VerifyResult>;
   /** May this token perform `action` (a gRPC method path such as `/orders.v1.Orders/GetOrder`, or `resource:verb`)? */
   authorize(token: string, action: string, attributes?: Readonly<Record<string, string>>, options?: CallOptions): Promise<Decision>;
+  /**
+   * The decision the local cache holds for this question, at once and without asking gatehouse; undefined when it
+   * holds none (or the client is closed). A hit counts as `authorize` counts one. The server interceptor asks here
+   * first, so a warm call costs no promise; optional, so an AuthClient of your own need not have it.
+   */
+  cached?(token: string, action: string, attributes?: Readonly<Record<string, string>>): Decision | undefined;
   /** Forgets every cached decision (say, after a policy change you know of). */
   clearCache(): void;
   /** What the local cache holds now: decisions, tokens, and the byte estimate `cache.maxBytes` bounds. */
@@ -187,6 +193,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     metrics,
     async verify(token, callOptions) {
       return verifyResultFromWire(await call<VerifyRequest, VerifyResponse>('Verify', { token }, callOptions));
+    },
+    cached(token, action, attributes) {
+      if (closed || !cache.enabled) return undefined;
+      const decision = cache.get(cacheKey(token, action, attributes));
+      if (!decision) return undefined;
+      metrics.cache('hit');
+      if (!decision.allowed) metrics.denial(decision.reason);
+      return decision;
     },
     async authorize(token, action, attributes, callOptions) {
       // Closed means closed: not even a cached allow (a shutdown hook must not leave a half-open service).

@@ -21,7 +21,8 @@ export interface CacheLimits {
  * and has no "\n"; JSON quotes whatever the action or attributes contain. No two questions share a key.
  */
 export function cacheKey(token: string, action: string, attributes: Readonly<Record<string, string>> | undefined): string {
-  const sorted = Object.entries(attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // No attributes (the common question) skips the entries and the sort: the same text as an empty object's.
+  const sorted = attributes === undefined ? [] : Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${hashToken(token)}\n${JSON.stringify([action, sorted])}`;
 }
 

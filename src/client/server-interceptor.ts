@@ -94,7 +94,15 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
         };
         let asked: Promise<Awaited<ReturnType<AuthClient['authorize']>>>;
         try {
-          asked = authClient.authorize(token, method.path, attributes?.({ method: method.path, metadata }), { requestId });
+          const facts = attributes?.({ method: method.path, metadata });
+          // A warm local cache answers at once: no promise, no microtask, on the path of every call.
+          const cached = authClient.cached?.(token, method.path, facts);
+          if (cached) {
+            if (cached.allowed) admit(cached.principal);
+            else call.sendStatus(deniedStatus(cached));
+            return;
+          }
+          asked = authClient.authorize(token, method.path, facts, { requestId });
         } catch (err) {
           call.sendStatus(gatehouseFailureStatus(err));
           return;

@@ -170,6 +170,28 @@ describe('AuthClient', () => {
     }
   });
 
+  it('cached: the local cache’s decision at once, counted as a hit; nothing for a miss, a closed client or no cache', async () => {
+    const registry = new Registry();
+    const gate = client({ registry });
+    assert.equal(gate.cached?.(reader, SAY), undefined, 'nothing asked yet');
+    const asked = await gate.authorize(reader, SAY);
+    const hit = gate.cached?.(reader, SAY);
+    assert.deepEqual([hit?.allowed, hit?.cached, hit?.rule], [true, true, asked.allowed && asked.rule]);
+    await gate.authorize(reader, SHOUT);
+    const denied = gate.cached?.(reader, SHOUT);
+    assert.deepEqual([denied?.allowed, !denied?.allowed && denied?.reason], [false, 'MISSING_ROLE']);
+    assert.equal(gate.cached?.(reader, SAY, { tenant: 'a' }), undefined, 'other attributes are another question');
+    const text = await registry.metrics();
+    assert.match(text, /gatehouse_client_decision_cache_total\{result="hit"\} 2/);
+    assert.match(text, /gatehouse_client_decision_cache_total\{result="miss"\} 2/);
+    assert.match(text, /gatehouse_client_denials_total\{reason="MISSING_ROLE"\} 2/);
+    const uncached = client({ cache: false });
+    await uncached.authorize(reader, SAY);
+    assert.equal(uncached.cached?.(reader, SAY), undefined);
+    gate.close();
+    assert.equal(gate.cached?.(reader, SAY), undefined, 'closed means closed');
+  });
+
   it('a closed client refuses every call with ERR_CLIENT_CLOSED, cached decisions included', async () => {
     const gate = createAuthClient({ address: world.gatehouseAddress });
     assert.ok((await gate.authorize(reader, SAY)).allowed);

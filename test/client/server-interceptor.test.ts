@@ -164,4 +164,29 @@ describe('server interceptor', () => {
     await echo.count('n', 1, bearer(token));
     assert.equal(world.audits().filter((a) => a.action === '/test.v1.Echo/Count').length > 0, true, 'another method is another decision');
   });
+
+  it('answers a warm call from the local cache at once: authorize() is not even called', async () => {
+    const gate = createAuthClient({ address: world.gatehouseAddress });
+    let asked = 0;
+    const counting: AuthClient = {
+      ...gate,
+      authorize: (...args: Parameters<AuthClient['authorize']>) => {
+        asked += 1;
+        return gate.authorize(...args);
+      },
+    };
+    const guarded = await startEchoServer([createServerInterceptor({ authClient: counting })]);
+    const client = new Echo(guarded.address);
+    try {
+      const token = await world.token('reader');
+      for (let i = 0; i < 5; i++) assert.equal((await client.unary('Say', `w${i}`, bearer(token))).subject, 'reader');
+      await refusal(client.unary('Shout', 'x', bearer(token)));
+      await refusal(client.unary('Shout', 'y', bearer(token)));
+      assert.equal(asked, 2, 'one authorize() per question; the repeats were answered by cached()');
+    } finally {
+      client.close();
+      gate.close();
+      await guarded.close();
+    }
+  });
 });
