@@ -5,7 +5,7 @@
  * `__name`), a cost per call that no user pays. `make bench` builds first; a stale dist/ is refused here, so a
  * figure is never taken from code older than the sources.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,11 +39,21 @@ export function assertBuilt(): void {
   }
 }
 
+/**
+ * The node flags the image runs gatehouse with: the Dockerfile's `ENV NODE_OPTIONS=` (the Deployment sets the same,
+ * test/deploy checks it), so the bench's heap behaves as production's: a bounded old space, collected before the
+ * caches' garbage piles up (without it V8 lets RSS grow far past the live caches: bench/results/hot-path.md).
+ */
+export function productionNodeFlags(): string[] {
+  const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  return line ? line[1]!.trim().split(/\s+/) : [];
+}
+
 /** The node arguments that start `gatehouse` (before its own arguments), for the chosen runtime. */
 export function gatehouseEntry(): string[] {
-  if (benchRuntime() === 'tsx') return ['--import', 'tsx', 'src/cli/gatehouse.ts'];
+  if (benchRuntime() === 'tsx') return [...productionNodeFlags(), '--import', 'tsx', 'src/cli/gatehouse.ts'];
   assertBuilt();
-  return ['dist/src/cli/gatehouse.js'];
+  return [...productionNodeFlags(), 'dist/src/cli/gatehouse.js'];
 }
 
 /**
