@@ -68,10 +68,28 @@ export function preinitialiseGrpcMetrics(metrics: GrpcMetrics, methods: Iterable
   }
 }
 
+/** A method's label objects, made once: its labels, and its labels with each code for `handled`. */
+interface MethodSeries {
+  readonly labels: MethodLabels;
+  readonly handled: readonly (MethodLabels & { grpc_code: string })[];
+}
+
+function methodSeries(method: GrpcMethod): MethodSeries {
+  const labels = methodLabels(method);
+  return { labels, handled: GO_CODE_NAMES.map((grpc_code) => ({ ...labels, grpc_code })) };
+}
+
 /** The interceptor; put it first (outermost) so it also sees calls that later interceptors reject. */
 export function grpcMetricsInterceptor(metrics: GrpcMetrics): ServerInterceptor {
+  // Per method path, not per call: interceptors only see registered methods, so the map is bounded by the services.
+  const byPath = new Map<string, MethodSeries>();
   return (methodDescriptor, call) => {
-    const labels = methodLabels(methodDescriptor);
+    let series = byPath.get(methodDescriptor.path);
+    if (!series) {
+      series = methodSeries(methodDescriptor);
+      byPath.set(methodDescriptor.path, series);
+    }
+    const { labels, handled } = series;
     let startedAt = 0;
     let sentCode: number | undefined;
     let recorded = false;
@@ -80,7 +98,7 @@ export function grpcMetricsInterceptor(metrics: GrpcMetrics): ServerInterceptor 
       recorded = true;
       // No status went through us: the client went away, or grpc-js ended the call itself (its deadline timer).
       const code = sentCode ?? (Date.now() >= Number(call.getDeadline()) ? Status.DEADLINE_EXCEEDED : Status.CANCELLED);
-      metrics.handled.inc({ ...labels, grpc_code: goCodeName(code) });
+      metrics.handled.inc(handled[code] ?? { ...labels, grpc_code: goCodeName(code) });
       metrics.handling.observe(labels, (performance.now() - startedAt) / 1000);
     };
     const responder = new ResponderBuilder()
