@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' | sort)
-BENCHES := $(shell find bench -name '*.bench.ts' | sort)
+BENCH_PARTS := $(shell find bench -name '*.bench.ts' ! -name workers.bench.ts | sort)
 
-.PHONY: install system-packages build start test fuzz fresh-check check format lint deps typecheck audit bench bench-quick bench-readme soak profile docker demo example-python clean
+.PHONY: install system-packages build start test fuzz fresh-check check format lint deps typecheck audit bench bench-parts bench-quick bench-readme soak profile docker demo example-python clean
 
 # The Debian packages the suite runs for real, as check:package, the check a binary on PATH or a path that must exist
 # (nginx and caddy: the forward-auth proofs). The Python ones are for examples/fastapi, run by /usr/bin/python3.
@@ -76,11 +76,16 @@ check: install
 	@scripts/audit.sh
 	$(MAKE) test
 
-## every scenario beside its same-run baseline (A/B/A/B), about 7 minutes here, against the built gatehouse (dist/, as
-## it ships; BENCH_RUNTIME=tsx for the sources): bench/results/latest.md and latest.json, then the in-process benches (*.bench.ts, each its own results file)
+## every scenario beside its same-run baseline (A/B/A/B), then 1 against 2 workers: under 5 minutes here, against the
+## built gatehouse (dist/, as it ships; BENCH_RUNTIME=tsx for the sources): bench/results/latest.md and latest.json
 bench: build
 	$(NODE) --import tsx bench/run.ts
-	@failed=0; for b in $(BENCHES); do $(NODE) --expose-gc --import tsx $$b || failed=1; done; exit $$failed
+	$(NODE) --import tsx bench/workers.bench.ts
+
+## the in-process benches of single parts (CEL, revocation lists, cache memory, the hot path's pieces), each its
+## own results file in bench/results/, about a minute
+bench-parts: install
+	@failed=0; for b in $(BENCH_PARTS); do $(NODE) --expose-gc --import tsx $$b || failed=1; done; exit $$failed
 
 ## a ~30-second subset of bench/run.ts: bench/results/latest-quick.md and .json (gitignored)
 bench-quick: build

@@ -3,7 +3,7 @@
  * the principal's wire form as the gRPC door builds it), heap measured after a full GC before and after, for
  * small and large tokens. The cache's byte estimate (contract/cache-bytes.ts) must stay at or above these figures:
  * the run fails if it does not.
- * Run: node --expose-gc --import tsx bench/cache-memory.bench.ts (make bench). Writes bench/results/cache-memory.json.
+ * Run: node --expose-gc --import tsx bench/cache-memory.bench.ts (make bench-parts). Writes bench/results/cache-memory.json.
  */
 import { validateConfig } from '../src/config/load.js';
 import { createAuthorizer } from '../src/decisions/create-authorizer.js';

@@ -3,7 +3,7 @@
  * (`GET /users/{user}/orders/*`, `when: params.user == principal.subject`) against the same rule without `when`,
  * in one run, both allowed. Also an attribute condition (`attributes.tenant == principal.tenant_id`). This is
  * the policy step only (no gRPC, no verification); the decision cache, when it hits, skips it altogether.
- * Run: npx tsx bench/cel.bench.ts (or make bench). Writes bench/results/cel.json.
+ * Run: npx tsx bench/cel.bench.ts (or make bench-parts). Writes bench/results/cel.json.
  */
 import type { RuleConfig } from '../src/config/schema.js';
 import type { Principal } from '../src/contract/principal.js';

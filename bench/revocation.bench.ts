@@ -2,7 +2,7 @@
  * What revocation costs the hot path: Authorize through the in-process engine with a warm decision cache (the same
  * token again and again, as a busy caller sends it), with no revocation list and with a 100,000-entry list (the
  * token matches none, so every entry kind is looked up), in one run. Also the match alone, and the load of the
- * 100,000-entry file (YAML block list and JSON array). Run: make bench. Writes bench/results/revocation.json.
+ * 100,000-entry file (YAML block list and JSON array). Run: make bench-parts. Writes bench/results/revocation.json.
  */
 import { validateConfig } from '../src/config/load.js';
 import { parseRevocationText } from '../src/config/revocation-file.js';

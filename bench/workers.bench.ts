@@ -4,7 +4,7 @@
  * (one token, decision cache hits) and cold (distinct tokens, decision cache off: a signature verified per call).
  * Figures: calls/s, p50/p99, and server CPU per call summed over the process group (primary + workers, from /proc).
  * The load generator is this one Node thread on the same 2 cores, so it competes with the workers for CPU.
- * Run: make bench. Writes bench/results/workers.json.
+ * The built gatehouse, with the image's node flags (load/runtime.ts). Run: make bench. Writes bench/results/workers.json.
  */
 import { credentials, loadPackageDefinition, type Client } from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
@@ -15,12 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { loadGatehouseProto } from '../src/contract/proto.js';
 import { startBenchIssuer } from './lib/bench-issuer.js';
 import { writeResults } from './lib/measure.js';
+import { gatehouseEntry } from './load/runtime.js';
 import { treeCpuMicros } from './load/server-process.js';
 import { percentile } from './load/stats.js';
 
 const IN_FLIGHT = 64;
 const CONNECTIONS = 4;
-const DURATION_MS = Number(process.env.BENCH_WORKERS_MS ?? 3000);
+const DURATION_MS = Number(process.env.BENCH_WORKERS_MS ?? 2000);
 const ROUNDS = 2;
 const ACTION = '/orders.v1.Orders/GetOrder';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -53,7 +54,7 @@ decisions: { max_entries: ${cache ? 100_000 : 0} }
   // The log (an audit line per call) goes to a file, as production writes it, not through this process's CPU.
   const logFile = `${file}.log`;
   const out = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', 'serve', '--config', file], {
+  const child = spawn(process.execPath, [...gatehouseEntry(), 'serve', '--config', file], {
     cwd: REPO,
     stdio: ['ignore', out, 'inherit'],
   });

@@ -25,28 +25,28 @@ export interface Sizes {
 
 export const SIZES: Record<'full' | 'quick', Sizes> = {
   full: {
-    segmentMs: 2500,
-    warmupMs: 500,
+    segmentMs: 2000,
+    warmupMs: 400,
     rounds: 4,
     concurrency: 64,
     channels: 4,
     memoryTokens: Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000),
-    memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 45) * 1000,
+    memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 35) * 1000,
     unknownKids: 100_000,
-    floodBudgetMs: 25_000,
+    floodBudgetMs: 20_000,
     coldPool: 4000,
   },
   quick: {
-    segmentMs: 700,
-    warmupMs: 250,
-    rounds: 4,
+    segmentMs: 600,
+    warmupMs: 200,
+    rounds: 2,
     concurrency: 64,
     channels: 4,
     memoryTokens: Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000),
-    memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 4) * 1000,
+    memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 3) * 1000,
     unknownKids: 10_000,
     floodBudgetMs: 5000,
-    coldPool: 1500,
+    coldPool: 1000,
   },
 };
 
