@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { credentials, loadPackageDefinition, makeClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { ENVOY_AUTHORIZATION_SERVICE, loadEnvoyAuthProto, loadGatehouseProto } from '../../src/contract/proto.js';
 import { BATCH_ACTIONS, GRPC_ACTION, HTTP_PATH, REPO_ROOT, type GatehouseChild } from '../load/gatehouse-child.js';
+import { productionNodeFlags } from '../load/runtime.js';
 import { portLine, spawnServer, type SpawnedServer } from '../load/server-process.js';
 import { splitAddress } from '../load/worker-calls.js';
 
@@ -75,9 +76,12 @@ export async function startBaselines(gatehouse: GatehouseChild, token: string): 
   writeFileSync(join(dir, 'canned.json'), JSON.stringify(answers));
   writeFileSync(join(dir, 'headers.json'), JSON.stringify(httpHeaders));
   const server = (script: string, file: string) =>
-    spawnServer(['--import', 'tsx', `bench/load/servers/${script}`, join(dir, file)], portLine, { cwd: REPO_ROOT }).then((s) =>
-      Object.assign(s, { address: `127.0.0.1:${s.ready}` }),
-    );
+    // The image's node flags on both sides of every pair: its bounded old space makes V8 mark far more often (and
+    // scavenge slower meanwhile) for a canned server as for gatehouse, so a baseline without them would measure V8's
+    // heap settings, not gatehouse's work.
+    spawnServer([...productionNodeFlags(), '--import', 'tsx', `bench/load/servers/${script}`, join(dir, file)], portLine, {
+      cwd: REPO_ROOT,
+    }).then((s) => Object.assign(s, { address: `127.0.0.1:${s.ready}` }));
   const [canned, bareHttp] = await Promise.all([server('canned.ts', 'canned.json'), server('bare-http.ts', 'headers.json')]);
   return {
     canned,
