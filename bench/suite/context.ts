@@ -31,9 +31,9 @@ export const SIZES: Record<'full' | 'quick', Sizes> = {
     concurrency: 64,
     channels: 4,
     memoryTokens: Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000),
-    memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 35) * 1000,
+    memoryBudgetMs: Number(process.env.BENCH_MEMORY_SECONDS ?? 30) * 1000,
     unknownKids: 100_000,
-    floodBudgetMs: 20_000,
+    floodBudgetMs: 16_000,
     coldPool: 4000,
   },
   quick: {

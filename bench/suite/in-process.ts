@@ -26,7 +26,7 @@ export async function inProcessVerify(ctx: BenchContext): Promise<void> {
   const { issuer } = ctx.issuer;
   const jwks = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: ({ kid: string } & Record<string, unknown>)[] };
   const results: Record<string, Record<string, number>> = {};
-  const ms = ctx.quick ? 400 : 900;
+  const ms = ctx.quick ? 400 : 700;
   for (const alg of ctx.quick ? (['RS256'] as const) : (['RS256', 'ES256'] as const)) {
     const token = await ctx.issuer.mint('bench', { roles: ['Orders.Read'], scope: 'orders.read' }, alg);
     const [h, p, s] = token.split('.') as [string, string, string];
