@@ -73,9 +73,6 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     // Buffers outside V8's heap, so without these a few connections with thousands of streams each exhaust memory.
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
-    // channelz (grpc-js's per-call and per-socket counters for a channelz service) is on by default; gatehouse serves
-    // no channelz, so it would be work on every call for nobody: ~1.2 KB allocated and a handler per call, measured.
-    'grpc.enable_channelz': 0,
     // Clients re-resolve only when a connection ends: an old one is closed gracefully, so new replicas get calls.
     ...(options.maxConnectionAge
       ? {
