@@ -73,6 +73,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     // Buffers outside V8's heap, so without these a few connections with thousands of streams each exhaust memory.
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
+    // channelz stays on (its default), although gatehouse serves no channelz: grpc-js 1.14's forceShutdown() ends only
+    // the sessions its channelz handler tracks, so without it a call still open at shutdown_grace is never ended
+    // (test/server/shutdown.test.ts).
+    'grpc.enable_channelz': 1,
     // Clients re-resolve only when a connection ends: an old one is closed gracefully, so new replicas get calls.
     ...(options.maxConnectionAge
       ? {

@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { credentials, loadPackageDefinition, type ClientReadableStream } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { startTestGatehouse } from '../helpers/gatehouse.js';
 
 describe('shutdown', () => {
@@ -24,6 +27,36 @@ describe('shutdown', () => {
       assert.equal(outcome, 'done');
     } finally {
       socket.destroy();
+      gh.client.close();
+    }
+  });
+
+  it('ends a call still open when shutdown_grace runs out: grpc-js reaches every session (channelz must stay on)', async () => {
+    const gh = await startTestGatehouse(
+      {
+        issuers: [{ id: 'idp', type: 'oidc', issuer: 'http://127.0.0.1:9/', audiences: ['api'] }],
+        server: { shutdown_grace: '1s' },
+      },
+      { level: 'silent', waitForKeys: false },
+    );
+    // Health/Watch never ends on its own: only forceShutdown() at the grace deadline can end it.
+    const Health = (loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as any).grpc.health.v1.Health;
+    const health = new Health(`127.0.0.1:${gh.gatehouse.grpcPort}`, credentials.createInsecure());
+    const watch = health.Watch({ service: '' }) as ClientReadableStream<{ status: string }>;
+    const statuses: string[] = [];
+    watch.on('data', (update) => statuses.push(update.status));
+    const ended = new Promise<number>((resolve) => watch.on('status', (status: { code: number }) => resolve(status.code)));
+    watch.on('error', () => {});
+    try {
+      await new Promise<void>((resolve) => watch.once('data', () => resolve()));
+      await gh.shutdown();
+      const code = await Promise.race([ended, new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 5000))]);
+      assert.notEqual(code, 'still open', 'the watch outlived shutdown_grace');
+      assert.notEqual(code, 0);
+      assert.deepEqual(statuses.slice(0, 2), ['SERVING', 'NOT_SERVING']);
+    } finally {
+      watch.cancel();
+      health.close();
       gh.client.close();
     }
   });
