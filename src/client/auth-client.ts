@@ -89,7 +89,9 @@ export interface AuthClient {
   /**
    * The decision the local cache holds for this question, at once and without asking gatehouse; undefined when it
    * holds none (or the client is closed). A hit counts as `authorize` counts one. The server interceptor asks here
-   * first, so a warm call costs no promise; optional, so an AuthClient of your own need not have it.
+   * first, so a warm call costs no promise, but only of a client `createAuthClient` made: an object wrapping one
+   * (`{ ...client, authorize: stricter }`) is asked through its `authorize` every call. Optional, so an AuthClient of
+   * your own need not have it.
    */
   cached?(token: string, action: string, attributes?: Readonly<Record<string, string>>): Decision | undefined;
   /** Forgets every cached decision (say, after a policy change you know of). */
@@ -114,6 +116,14 @@ interface RawAuthService {
 const DEFAULT_RESENDS = 2;
 const DEFAULT_CACHE = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 } as const;
 const DISABLED = { maxEntries: 0, maxBytes: 0 } as const;
+
+/** The clients createAuthClient made (not copies or wrappers of them): only theirs `cached` may answer for `authorize`. */
+const madeHere = new WeakSet<AuthClient>();
+
+/** True for a client createAuthClient returned itself, whose `cached` answers exactly as its `authorize` would. */
+export function isLibraryClient(client: AuthClient): boolean {
+  return madeHere.has(client);
+}
 
 export function createAuthClient(options: AuthClientOptions): AuthClient {
   const { deadlineMs = 1000, clock = Date.now, resends = DEFAULT_RESENDS } = options;
@@ -188,7 +198,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     }
   }
 
-  return {
+  const client: AuthClient = {
     logger: options.logger ?? stderrLogger,
     metrics,
     async verify(token, callOptions) {
@@ -227,6 +237,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       raw.close();
     },
   };
+  madeHere.add(client);
+  return client;
 }
 
 /**

@@ -22,7 +22,7 @@ export interface CacheLimits {
  */
 export function cacheKey(token: string, action: string, attributes: Readonly<Record<string, string>> | undefined): string {
   // No attributes (the common question) skips the entries and the sort: the same text as an empty object's.
-  const sorted = attributes === undefined ? [] : Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = attributes == null ? [] : Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${hashToken(token)}\n${JSON.stringify([action, sorted])}`;
 }
 

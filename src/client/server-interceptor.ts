@@ -9,7 +9,7 @@
  */
 import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { stripBearer } from '../contract/bearer.js';
-import type { AuthClient } from './auth-client.js';
+import { isLibraryClient, type AuthClient } from './auth-client.js';
 import type { Principal } from './decision.js';
 import { optionsError } from './errors.js';
 import { unansweredCall, type FailOpenPolicy } from './fail-open.js';
@@ -63,6 +63,9 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
   }
   if (!authClient || typeof authClient.authorize !== 'function') throw optionsError('createServerInterceptor', 'authClient is required');
   const skipped = skipMatcher(options.skip ?? DEFAULT_SKIPPED_METHODS);
+  // Only the library's own client may answer from its cache here: a wrapper's `authorize` (a stricter check, a kill
+  // switch) is asked on every call, even though a spread copied `cached` along with the rest.
+  const answersFromCache = isLibraryClient(authClient);
   const logger = options.logger ?? authClient.logger;
   const unanswered: FailOpenPolicy = {
     failOpen,
@@ -96,7 +99,7 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
         try {
           const facts = attributes?.({ method: method.path, metadata });
           // A warm local cache answers at once: no promise, no microtask, on the path of every call.
-          const cached = authClient.cached?.(token, method.path, facts);
+          const cached = answersFromCache ? authClient.cached?.(token, method.path, facts) : undefined;
           if (cached) {
             if (cached.allowed) admit(cached.principal);
             else call.sendStatus(deniedStatus(cached));

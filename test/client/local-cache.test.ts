@@ -40,6 +40,7 @@ describe('local decision cache', () => {
     assert.notEqual(cacheKey('t', 'a', { k: 'v,w' }), cacheKey('t', 'a', { 'k,v': 'w' }));
     assert.equal(cacheKey('t', 'a', { x: '1', y: '2' }), cacheKey('t', 'a', { y: '2', x: '1' }));
     assert.equal(cacheKey('t', 'a', {}), cacheKey('t', 'a', undefined));
+    assert.equal(cacheKey('t', 'a', null as never), cacheKey('t', 'a', undefined), 'null (from a JavaScript caller) is none');
     assert.notEqual(cacheKey('t', 'a', undefined), cacheKey('u', 'a', undefined));
   });
 

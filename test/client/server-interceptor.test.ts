@@ -167,15 +167,14 @@ describe('server interceptor', () => {
 
   it('answers a warm call from the local cache at once: authorize() is not even called', async () => {
     const gate = createAuthClient({ address: world.gatehouseAddress });
+    // A spy on the library's own client (the same object, so its cache may answer).
+    const authorize = gate.authorize.bind(gate);
     let asked = 0;
-    const counting: AuthClient = {
-      ...gate,
-      authorize: (...args: Parameters<AuthClient['authorize']>) => {
-        asked += 1;
-        return gate.authorize(...args);
-      },
+    (gate as { authorize: AuthClient['authorize'] }).authorize = (...args) => {
+      asked += 1;
+      return authorize(...args);
     };
-    const guarded = await startEchoServer([createServerInterceptor({ authClient: counting })]);
+    const guarded = await startEchoServer([createServerInterceptor({ authClient: gate })]);
     const client = new Echo(guarded.address);
     try {
       const token = await world.token('reader');
@@ -183,6 +182,44 @@ describe('server interceptor', () => {
       await refusal(client.unary('Shout', 'x', bearer(token)));
       await refusal(client.unary('Shout', 'y', bearer(token)));
       assert.equal(asked, 2, 'one authorize() per question; the repeats were answered by cached()');
+    } finally {
+      client.close();
+      gate.close();
+      await guarded.close();
+    }
+  });
+
+  it('asks a wrapped AuthClient’s own authorize on every call: a stricter wrapper can refuse a warm call', async () => {
+    const gate = createAuthClient({ address: world.gatehouseAddress });
+    let blocked = false;
+    const stricter: AuthClient = {
+      ...gate, // copies `cached` too: the interceptor must not use it for a wrapper
+      authorize: (...args: Parameters<AuthClient['authorize']>) =>
+        blocked ? Promise.reject(new Error('kill switch')) : gate.authorize(...args),
+    };
+    const guarded = await startEchoServer([createServerInterceptor({ authClient: stricter })]);
+    const client = new Echo(guarded.address);
+    try {
+      const token = await world.token('reader');
+      assert.equal((await client.unary('Say', 'first', bearer(token))).subject, 'reader');
+      blocked = true;
+      const r = await refusal(client.unary('Say', 'second', bearer(token)));
+      assert.equal(r.code, status.UNAVAILABLE, 'the wrapper refused, although the library’s cache holds an allow');
+    } finally {
+      client.close();
+      gate.close();
+      await guarded.close();
+    }
+  });
+
+  it('an attributes function returning null asks the question without attributes', async () => {
+    const gate = createAuthClient({ address: world.gatehouseAddress });
+    const guarded = await startEchoServer([createServerInterceptor({ authClient: gate, attributes: () => null as never })]);
+    const client = new Echo(guarded.address);
+    try {
+      const token = await world.token('reader');
+      assert.equal((await client.unary('Say', 'a', bearer(token))).subject, 'reader');
+      assert.equal((await client.unary('Say', 'b', bearer(token))).subject, 'reader', 'and again, from the cache');
     } finally {
       client.close();
       gate.close();
