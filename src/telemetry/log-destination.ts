@@ -26,6 +26,23 @@ export interface LogDestination {
   dropped(): number;
 }
 
+/**
+ * Lines still corked when the process exits (process.exit from anywhere, an uncaught exception) are handed to the
+ * stream then, synchronously in the 'exit' event, so they get the write they would have had at the end of the turn:
+ * a file or a pipe with room takes them at once. One listener for every destination.
+ */
+const corkedAtExit = new Set<() => void>();
+let exitHooked = false;
+
+function uncorkAtExit(uncork: () => void): void {
+  corkedAtExit.add(uncork);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const pending of [...corkedAtExit]) pending();
+  });
+}
+
 /** How long `flush` waits by default: the last lines are worth a moment, never a hung shutdown. */
 export const FLUSH_TIMEOUT_MS = 1000;
 const FLUSH_POLL_MS = 10;
@@ -40,7 +57,9 @@ export function boundedDestination(out: Writable, maxBytes: number, linePerWrite
   let broken = false;
   let corked = false;
   const uncork = () => {
+    if (!corked) return;
     corked = false;
+    corkedAtExit.delete(uncork);
     out.uncork();
   };
   // EPIPE, or any other write error: the output is gone for good; from now on every line is dropped.
@@ -57,6 +76,7 @@ export function boundedDestination(out: Writable, maxBytes: number, linePerWrite
         corked = true;
         out.cork();
         setImmediate(uncork);
+        uncorkAtExit(uncork);
       }
       out.write(line);
     },

@@ -2,6 +2,11 @@
 // away: lines past the bound are dropped and counted exactly, never buffered without end; an error (EPIPE) drops
 // everything after it without throwing; flush calls back even when the stream never drains.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { boundedDestination } from '../../src/telemetry/log-destination.js';
@@ -67,6 +72,37 @@ describe('boundedDestination', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(batches, [3]);
     assert.equal(destination.dropped(), 0);
+  });
+
+  it('still writes the lines of the last turn when the process exits in it (process.exit, an uncaught exception)', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    // A line written in one timer callback, the end in the next one of the same turn: no setImmediate runs between.
+    const child = (end: string) =>
+      `import { boundedDestination } from './src/telemetry/log-destination.ts';
+       const destination = boundedDestination(process.stdout, 1 << 20);
+       setTimeout(() => destination.write('{"msg":"last words"}\\n'), 0);
+       setTimeout(() => { ${end} }, 0);`;
+    const run = (end: string, stdout: 'pipe' | number) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child(end)], {
+        cwd: root,
+        stdio: ['ignore', stdout, 'pipe'],
+        encoding: 'utf8',
+      });
+    const exited = run('process.exit(3);', 'pipe');
+    assert.equal(exited.status, 3);
+    assert.equal(exited.stdout, '{"msg":"last words"}\n', 'process.exit, stdout a pipe');
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-log-exit-'));
+    try {
+      const file = join(dir, 'out.log');
+      const fd = openSync(file, 'w');
+      const crashed = run("throw new Error('boom');", fd);
+      closeSync(fd);
+      assert.equal(crashed.status, 1);
+      assert.match(crashed.stderr, /boom/);
+      assert.equal(readFileSync(file, 'utf8'), '{"msg":"last words"}\n', 'an uncaught exception, stdout a file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('after a write error (EPIPE) drops and counts every line, and never throws', async () => {
