@@ -9,6 +9,7 @@
  * bench/results/hot-path.md). A logger that would change the line (a mixin, a hook, a formatter of objects, a
  * serializer or a redaction of one of these fields, a stream that wants metadata) gets pino's path instead.
  */
+import { tracingChannel } from 'node:diagnostics_channel';
 import pino, { type Logger } from 'pino';
 import type { Principal } from '../contract/principal.js';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
@@ -65,6 +66,7 @@ const FIELDS = [
   'detail',
 ];
 const MESSAGE = 'decision';
+const MESSAGE_KEY = 'msg';
 
 export class AuditLog {
   readonly #logger: Logger;
@@ -88,9 +90,11 @@ function latencyMs(seconds: number): number | null {
   return Number.isFinite(seconds) ? Math.round(seconds * 1e6) / 1e3 : null;
 }
 
-// pino's internals, through its public symbols; typed loosely, as pino types them only as symbols.
+// pino's internals, through its public symbols; typed loosely, as pino types them only as symbols (msgPrefixSym, which
+// pino exports but does not type, included).
 type Internals = Record<symbol, any>;
-const S = pino.symbols;
+const S = pino.symbols as typeof pino.symbols & { readonly msgPrefixSym: symbol };
+const traced = tracingChannel('pino_asJson');
 
 /**
  * The line writer for `logger`, or undefined when pino would write anything else than the fields as they are (then
@@ -111,16 +115,20 @@ function preparedLine(logger: Logger): ((entry: AuditEntry) => void) | undefined
     hooks.logMethod ||
     hooks.streamWrite ||
     internals[S.nestedKeySym] ||
-    internals[S.messageKeySym] !== 'msg' ||
+    internals[S.messageKeySym] !== MESSAGE_KEY ||
     stringifiers[S.wildcardFirstSym] ||
     stream[S.needsMetadataGsym] === true ||
+    internals[S.msgPrefixSym] ||
+    stringifiers[MESSAGE_KEY] ||
+    serializers[MESSAGE_KEY] ||
+    FIELDS.includes(internals[S.errorKeySym] as string) ||
     FIELDS.some((field) => stringifiers[field] || serializers[field]);
   if (ownFields) return undefined;
 
   const start = (internals[S.lsCacheSym] as Record<number, string>)[30]!; // `{"level":"info"`
   const time = internals[S.timeSym] as () => string;
   const bindings = internals[S.chindingsSym] as string;
-  const end = `,"msg":"${MESSAGE}"${internals[S.endSym] as string}`;
+  const end = `,"${MESSAGE_KEY}":"${MESSAGE}"${internals[S.endSym] as string}`;
   const text = JSON.stringify;
   const byPrincipal = new WeakMap<Principal, string>();
   const fieldsOf = (principal: Principal): string =>
@@ -138,6 +146,11 @@ function preparedLine(logger: Logger): ((entry: AuditEntry) => void) | undefined
     return fields;
   };
   return (entry) => {
+    // pino traces each line on its `pino_asJson` channel; with a subscriber there, let pino write (and trace) it.
+    if (traced.hasSubscribers) {
+      logger.info(auditFields(entry), MESSAGE);
+      return;
+    }
     const { outcome } = entry;
     stream.write(
       `${start}${time()}${bindings},"request_id":${text(entry.requestId ?? '')},"door":${text(entry.door ?? '')}` +

@@ -2,6 +2,7 @@
 // for byte, for every shape of decision and for strings that need escaping; a logger that would change the line
 // (a redaction of one of its fields, a mixin) gets pino's own path; the line stays JSON where pino's would not.
 import assert from 'node:assert/strict';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { Principal } from '../../src/contract/principal.js';
@@ -116,6 +117,35 @@ describe('audit line', () => {
     new AuditLog(pino({ mixin: () => ({ zone: 'eu' }) }, mixing.destination)).record(CASES['allowed, cached']!);
     const line = JSON.parse(mixing.written[0]!) as Record<string, unknown>;
     assert.deepEqual([line.zone, line.subject, line.msg], ['eu', 'user-1', 'decision']);
+    const redactingMsg = lines();
+    new AuditLog(pino({ redact: ['msg'] }, redactingMsg.destination)).record(CASES['allowed, cached']!);
+    assert.equal(JSON.parse(redactingMsg.written[0]!).msg, '[Redacted]');
+    const prefixed = lines();
+    new AuditLog(pino({}, prefixed.destination).child({}, { msgPrefix: '[eu] ' })).record(CASES['allowed, cached']!);
+    assert.equal(JSON.parse(prefixed.written[0]!).msg, '[eu] decision');
+    const erring = lines();
+    new AuditLog(pino({ errorKey: 'detail', serializers: { detail: () => 'serialized' } }, erring.destination)).record(
+      CASES['a refused token, with operator detail']!,
+    );
+    assert.equal(JSON.parse(erring.written[0]!).detail, 'serialized');
+  });
+
+  it('lets pino write (and trace) the line while its pino_asJson diagnostics channel has a subscriber', () => {
+    const out = lines();
+    const audit = new AuditLog(createLogger({ level: 'info', destination: out.destination, now: () => NOW }));
+    const seen: unknown[] = [];
+    const subscriber = { start: (message: unknown) => void seen.push(message), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    const channel = tracingChannel('pino_asJson');
+    channel.subscribe(subscriber);
+    try {
+      audit.record(CASES['allowed, cached']!);
+    } finally {
+      channel.unsubscribe(subscriber);
+    }
+    assert.equal(seen.length, 1, 'pino traced it');
+    audit.record(CASES['allowed, cached']!);
+    assert.equal(seen.length, 1);
+    assert.equal(out.written[0], out.written[1], 'the same line either way');
   });
 
   it('stays JSON, and keeps the text, for a claim with a lone surrogate', () => {
