@@ -36,7 +36,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       const outcome = await deps.authorizer().verify(request.token);
       deps.hooks.onVerify(outcome, (performance.now() - started) / 1000, outcome.valid && outcome.cached, requestId);
       return outcome.valid
-        ? { valid: true, principal: toWirePrincipal(outcome.principal), denial: null }
+        ? { valid: true, principal: toWirePrincipal(outcome.principal, outcome.cached), denial: null }
         : { valid: false, principal: null, denial: { reason: outcome.reason, message: outcome.message } };
     }),
 
@@ -58,7 +58,8 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       const outcomes = await deps.authorizer().authorizeMany(request.token, request.actions, { attributes: request.attributes });
       const seconds = (performance.now() - started) / 1000;
       outcomes.forEach((outcome, i) => deps.hooks.onAuthorize(request.actions[i]!, outcome, seconds, requestId, 'grpc'));
-      return { results: outcomes.map(toWireAuthorize) };
+      // One principal for every action: remembered at once, or the batch would convert it once per action.
+      return { results: outcomes.map((outcome) => toWireAuthorize(outcome, true)) };
     }),
   };
 }
@@ -104,10 +105,11 @@ function checkAction(action: string): void {
     throw new RequestError('INVALID_ARGUMENT', `action is longer than ${MAX_ACTION_LENGTH} characters`);
 }
 
-function toWireAuthorize(outcome: AuthorizeOutcome): AuthorizeResponse {
+/** `keep`: remember the principal's wire form (and so its bytes); by default when it was served from the cache. */
+function toWireAuthorize(outcome: AuthorizeOutcome, keep = outcome.cached): AuthorizeResponse {
   return {
     allowed: outcome.allowed,
-    principal: outcome.principal ? toWirePrincipal(outcome.principal) : null,
+    principal: outcome.principal ? toWirePrincipal(outcome.principal, keep) : null,
     denial: outcome.allowed ? null : { reason: outcome.reason, message: outcome.message, challenge: outcome.challenge ?? '' },
     rule: outcome.rule,
     cacheFor: durationFromMs(outcome.cacheForMs),

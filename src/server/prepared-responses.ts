@@ -9,6 +9,7 @@
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { isKeptWirePrincipal } from '../contract/wire-principal.js';
 import { preparedBytes } from './prepared-bytes.js';
 import type {
   AuthorizeBatchResponse,
@@ -35,7 +36,7 @@ export interface ResponseEncoders {
 export function responseEncoders(types: protobuf.Root): ResponseEncoders {
   const principalType = types.lookupType('gatehouse.v1.Principal');
   const denialType = types.lookupType('gatehouse.v1.Denial');
-  const principalBytes = preparedBytes<WirePrincipal>(principalType);
+  const principalBytes = preparedBytes<WirePrincipal>(principalType, isKeptWirePrincipal);
   const writeCommon = (writer: protobuf.Writer, principal: WirePrincipal | null | undefined, denial: WireDenial | null | undefined) => {
     if (principal != null) writer.uint32(TAG.principal).bytes(principalBytes(principal));
     // A denial is a few short strings; the plain encoder is cheap enough for it.

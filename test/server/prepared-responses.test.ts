@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { AuthorizeResponse, VerifyResponse } from '../../src/contract/messages.js';
+import type { AuthorizeResponse, VerifyResponse, WirePrincipal } from '../../src/contract/messages.js';
 import type { Principal } from '../../src/contract/principal.js';
 import { AUTH_SERVICE_NAME, loadGatehouseProto, loadGatehouseTypes } from '../../src/contract/proto.js';
 import { durationFromMs } from '../../src/contract/wire-duration.js';
-import { toWirePrincipal } from '../../src/contract/wire-principal.js';
+import { isKeptWirePrincipal, toWirePrincipal } from '../../src/contract/wire-principal.js';
 import { preparedBytes } from '../../src/server/prepared-bytes.js';
 import { responseEncoders, withPreparedResponses } from '../../src/server/prepared-responses.js';
 
@@ -92,6 +92,22 @@ describe('prepared AuthService responses', () => {
       assert.equal(service[name]!.requestDeserialize, plain[name]!.requestDeserialize);
       assert.equal(service[name]!.responseSerialize, prepared[name as keyof typeof prepared]);
     }
+  });
+
+  it('a principal not worth keeping (served fresh, not from a cache) is encoded to the same bytes and remembered nowhere', () => {
+    const once = { ...principal, subject: 'seen-once' };
+    const wire = toWirePrincipal(once, false);
+    assert.equal(isKeptWirePrincipal(wire), false);
+    assert.notEqual(toWirePrincipal(once, false), wire, 'converted again: nothing was remembered');
+    const response = { allowed: true, principal: wire, denial: null, rule: 'orders-read', cacheFor: durationFromMs(0) };
+    assert.deepEqual(prepared.Authorize(response), plain.Authorize!.responseSerialize(response));
+    const keptWire = toWirePrincipal(once);
+    assert.equal(isKeptWirePrincipal(keptWire), true);
+    assert.equal(toWirePrincipal(once, false), keptWire, 'once kept, every later call gets the same one');
+    const principalBytes = preparedBytes<WirePrincipal>(loadGatehouseTypes().lookupType('gatehouse.v1.Principal'), isKeptWirePrincipal);
+    assert.equal(principalBytes(keptWire), principalBytes(keptWire), 'kept: prepared once');
+    assert.notEqual(principalBytes(wire), principalBytes(wire), 'not kept: encoded each time');
+    assert.deepEqual(Buffer.from(principalBytes(wire)), Buffer.from(principalBytes(keptWire)));
   });
 
   it('prepared bytes: encoded once per object, in a buffer of their own (never a slice of the shared pool)', () => {
