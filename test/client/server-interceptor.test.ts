@@ -165,6 +165,23 @@ describe('server interceptor', () => {
     assert.equal(world.audits().filter((a) => a.action === '/test.v1.Echo/Count').length > 0, true, 'another method is another decision');
   });
 
+  /** An echo service behind an interceptor over `authClient` (made from `gate`), called with a reader's token. */
+  async function behind(
+    gate: AuthClient,
+    options: Omit<Parameters<typeof createServerInterceptor>[0], 'authClient'> & { authClient?: AuthClient },
+    calls: (client: Echo, token: string) => Promise<void>,
+  ): Promise<void> {
+    const guarded = await startEchoServer([createServerInterceptor({ authClient: gate, ...options })]);
+    const client = new Echo(guarded.address);
+    try {
+      await calls(client, await world.token('reader'));
+    } finally {
+      client.close();
+      gate.close();
+      await guarded.close();
+    }
+  }
+
   it('answers a warm call from the local cache at once: authorize() is not even called', async () => {
     const gate = createAuthClient({ address: world.gatehouseAddress });
     // A spy on the library's own client (the same object, so its cache may answer).
@@ -174,19 +191,12 @@ describe('server interceptor', () => {
       asked += 1;
       return authorize(...args);
     };
-    const guarded = await startEchoServer([createServerInterceptor({ authClient: gate })]);
-    const client = new Echo(guarded.address);
-    try {
-      const token = await world.token('reader');
+    await behind(gate, {}, async (client, token) => {
       for (let i = 0; i < 5; i++) assert.equal((await client.unary('Say', `w${i}`, bearer(token))).subject, 'reader');
       await refusal(client.unary('Shout', 'x', bearer(token)));
       await refusal(client.unary('Shout', 'y', bearer(token)));
       assert.equal(asked, 2, 'one authorize() per question; the repeats were answered by cached()');
-    } finally {
-      client.close();
-      gate.close();
-      await guarded.close();
-    }
+    });
   });
 
   it('asks a wrapped AuthClient’s own authorize on every call: a stricter wrapper can refuse a warm call', async () => {
@@ -197,33 +207,19 @@ describe('server interceptor', () => {
       authorize: (...args: Parameters<AuthClient['authorize']>) =>
         blocked ? Promise.reject(new Error('kill switch')) : gate.authorize(...args),
     };
-    const guarded = await startEchoServer([createServerInterceptor({ authClient: stricter })]);
-    const client = new Echo(guarded.address);
-    try {
-      const token = await world.token('reader');
+    await behind(gate, { authClient: stricter }, async (client, token) => {
       assert.equal((await client.unary('Say', 'first', bearer(token))).subject, 'reader');
       blocked = true;
       const r = await refusal(client.unary('Say', 'second', bearer(token)));
       assert.equal(r.code, status.UNAVAILABLE, 'the wrapper refused, although the library’s cache holds an allow');
-    } finally {
-      client.close();
-      gate.close();
-      await guarded.close();
-    }
+    });
   });
 
   it('an attributes function returning null asks the question without attributes', async () => {
     const gate = createAuthClient({ address: world.gatehouseAddress });
-    const guarded = await startEchoServer([createServerInterceptor({ authClient: gate, attributes: () => null as never })]);
-    const client = new Echo(guarded.address);
-    try {
-      const token = await world.token('reader');
+    await behind(gate, { attributes: () => null as never }, async (client, token) => {
       assert.equal((await client.unary('Say', 'a', bearer(token))).subject, 'reader');
       assert.equal((await client.unary('Say', 'b', bearer(token))).subject, 'reader', 'and again, from the cache');
-    } finally {
-      client.close();
-      gate.close();
-      await guarded.close();
-    }
+    });
   });
 });
