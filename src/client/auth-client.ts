@@ -117,10 +117,8 @@ const DEFAULT_RESENDS = 2;
 const DEFAULT_CACHE = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 } as const;
 const DISABLED = { maxEntries: 0, maxBytes: 0 } as const;
 
-/** The clients createAuthClient made (not copies or wrappers of them): only theirs `cached` may answer for `authorize`. */
+/** The clients createAuthClient made, not copies or wrappers: only their `cached` answers exactly as `authorize` would. */
 const madeHere = new WeakSet<AuthClient>();
-
-/** True for a client createAuthClient returned itself, whose `cached` answers exactly as its `authorize` would. */
 export function isLibraryClient(client: AuthClient): boolean {
   return madeHere.has(client);
 }
