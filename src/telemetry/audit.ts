@@ -127,7 +127,6 @@ function preparedLine(logger: Logger): ((entry: AuditEntry) => void) | undefined
 
   const start = (internals[S.lsCacheSym] as Record<number, string>)[30]!; // `{"level":"info"`
   const time = internals[S.timeSym] as () => string;
-  const bindings = internals[S.chindingsSym] as string;
   const end = `,"${MESSAGE_KEY}":"${MESSAGE}"${internals[S.endSym] as string}`;
   const text = JSON.stringify;
   const byPrincipal = new WeakMap<Principal, string>();
@@ -153,7 +152,7 @@ function preparedLine(logger: Logger): ((entry: AuditEntry) => void) | undefined
     }
     const { outcome } = entry;
     stream.write(
-      `${start}${time()}${bindings},"request_id":${text(entry.requestId ?? '')},"door":${text(entry.door ?? '')}` +
+      `${start}${time()}${internals[S.chindingsSym] as string},"request_id":${text(entry.requestId ?? '')},"door":${text(entry.door ?? '')}` +
         `,"issuer":${text(outcome.issuerId ?? '')}${principalFields(outcome.principal, outcome.cached)},"action":${text(entry.action ?? '')}` +
         `,"allowed":${outcome.allowed === true},"decision":"${outcome.allowed ? 'allow' : 'deny'}"` +
         `,"reason":${outcome.allowed ? '""' : text(outcome.reason ?? '')},"rule":${text(outcome.rule ?? '')}` +
