@@ -47,24 +47,26 @@ export function auditFields(entry: AuditEntry): Record<string, unknown> {
   };
 }
 
-/** Every key auditFields may write. */
-const FIELDS = [
-  'request_id',
-  'door',
-  'issuer',
-  'tenant',
-  'subject',
-  'object_id',
-  'client_id',
-  'action',
-  'allowed',
-  'decision',
-  'reason',
-  'rule',
-  'cached',
-  'latency_ms',
-  'detail',
-];
+/** Every key auditFields may write: those of a denial with operator detail (the one shape that has them all). */
+const FIELDS = Object.keys(
+  auditFields({
+    requestId: '',
+    action: '',
+    door: 'grpc',
+    latencySeconds: 0,
+    outcome: {
+      allowed: false,
+      reason: 'TOKEN_MISSING',
+      message: '',
+      detail: '-',
+      principal: undefined,
+      issuerId: '',
+      rule: '',
+      cacheForMs: 0,
+      cached: false,
+    },
+  }),
+);
 const MESSAGE = 'decision';
 const MESSAGE_KEY = 'msg';
 
