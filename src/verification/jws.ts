@@ -25,12 +25,33 @@ export function parseJws(token: string): ParsedJws {
   const payloadPart = token.slice(first + 1, second);
   const signaturePart = token.slice(second + 1);
   return {
-    header: decodeObject(headerPart, 'header'),
+    header: headerOf(headerPart),
     payload: decodeObject(payloadPart, 'payload'),
     signingInput: token.slice(0, second),
     // Empty for an unsecured JWS (RFC 7515 A.5): verifyToken refuses it by its `alg` first, then as unsigned.
     signature: signaturePart ? decodeSegment(signaturePart, 'signature') : Buffer.alloc(0),
   };
+}
+
+/**
+ * Headers decoded before. An issuer signs every token under one of a few headers (`{"alg","kid","typ"}`), so the
+ * same segment is decoded again and again: it is kept, parsed and frozen, keyed by its text (parsing is a function
+ * of the text alone). Kept only when short and flat (no object inside to change); a flood of distinct headers only
+ * empties the map, which stays bounded.
+ */
+const knownHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+const MAX_KNOWN_HEADERS = 64;
+const MAX_KNOWN_HEADER_CHARS = 512;
+
+function headerOf(part: string): Readonly<Record<string, unknown>> {
+  const known = knownHeaders.get(part);
+  if (known) return known;
+  const header = decodeObject(part, 'header');
+  if (part.length <= MAX_KNOWN_HEADER_CHARS && Object.values(header).every((v) => v === null || typeof v !== 'object')) {
+    if (knownHeaders.size >= MAX_KNOWN_HEADERS) knownHeaders.clear();
+    knownHeaders.set(part, Object.freeze(header));
+  }
+  return header;
 }
 
 function decodeSegment(part: string, what: string): Buffer {

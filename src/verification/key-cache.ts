@@ -103,21 +103,21 @@ export class KeyCache {
     return false;
   }
 
-  /**
-   * The key a token names, from the cache or after one refetch. Throws TokenError KEY_NOT_FOUND, or
-   * KEYS_UNAVAILABLE when the provider cannot be reached and no usable cached key is held.
-   */
+  /** The key a token names when it is held and usable now, counted as a hit; undefined (nothing counted) otherwise. */
+  heldKey(sourceId: string, hint: KeyHint): SigningKey | undefined {
+    const state = this.#states.get(sourceId);
+    const key = state && this.#usable(state) ? this.#lookup(sourceId, hint) : undefined;
+    if (key) this.#options.observer.keyLookup(state!.source.issuerId, 'hit');
+    return key;
+  }
+
+  /** The key a token names, held or after one refetch; else TokenError KEY_NOT_FOUND, or KEYS_UNAVAILABLE (no usable key). */
   async getKey(sourceId: string, hint: KeyHint): Promise<SigningKey> {
+    const held = this.heldKey(sourceId, hint);
+    if (held) return held;
     const state = this.#states.get(sourceId);
     if (!state) throw new TokenError('KEYS_UNAVAILABLE', 'no key source for this issuer');
     const { observer } = this.#options;
-    if (this.#usable(state)) {
-      const key = this.#lookup(sourceId, hint);
-      if (key) {
-        observer.keyLookup(state.source.issuerId, 'hit');
-        return key;
-      }
-    }
     observer.keyLookup(state.source.issuerId, 'miss');
     if (!state.pending && !this.#refetchDue(state)) {
       observer.refetchSuppressed(state.source.issuerId);

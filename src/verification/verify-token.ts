@@ -9,7 +9,7 @@ import { TokenError } from './errors.js';
 import { TENANT_TEMPLATE, type KeySource } from './issuers/issuer.js';
 import type { IssuerRegistry } from './issuers/registry.js';
 import { parseJws, type ParsedJws } from './jws.js';
-import type { KeyCache } from './key-cache.js';
+import type { KeyCache, KeyHint } from './key-cache.js';
 import type { Principal } from '../contract/principal.js';
 import { principalFromClaims } from './principal-from-claims.js';
 import { algorithmFitsKey, verifySignature, type SigningKey } from './signing-key.js';
@@ -26,22 +26,28 @@ export interface VerificationContext {
 const EMBEDDED_KEY_PARAMS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
 export async function verifyToken(context: VerificationContext, rawToken: string): Promise<Principal> {
-  // Bytes, as configured (a character may take several); the length check first spares the scan for huge input.
-  if (rawToken.length > context.maxTokenBytes || Buffer.byteLength(rawToken, 'utf8') > context.maxTokenBytes) {
-    throw new TokenError('TOKEN_TOO_LARGE', `the token is larger than ${context.maxTokenBytes} bytes`);
+  // Bytes, as configured (a character may take several: at most 3 per UTF-16 unit); the length check first spares
+  // the scan for huge input, and the scan is needed only when the characters could outnumber the bound's third.
+  const { maxTokenBytes } = context;
+  if (rawToken.length > maxTokenBytes || (rawToken.length * 3 > maxTokenBytes && Buffer.byteLength(rawToken, 'utf8') > maxTokenBytes)) {
+    throw new TokenError('TOKEN_TOO_LARGE', `the token is larger than ${maxTokenBytes} bytes`);
   }
   const token = stripBearer(rawToken);
   if (!token) throw new TokenError('TOKEN_MISSING', 'no bearer token: send "authorization: Bearer <token>"');
 
-  const { header, payload, signingInput, signature } = parseJws(token);
+  const jws = parseJws(token);
+  const { header, payload } = jws;
   const alg = checkHeader(header);
-  if (signature.length === 0) throw new TokenError('TOKEN_MALFORMED', 'the token has no signature (unsigned tokens are never accepted)');
+  if (jws.signature.length === 0)
+    throw new TokenError('TOKEN_MALFORMED', 'the token has no signature (unsigned tokens are never accepted)');
 
   const iss = payload.iss;
   if (typeof iss !== 'string' || !iss) throw new TokenError('CLAIMS_INVALID', 'the token has no "iss" claim');
-  const source = await routeIssuer(context, iss, payload.tid, payload.aud);
+  const source = routeNow(context, iss, payload.tid, payload.aud) ?? (await routeIssuer(context, iss, payload.tid, payload.aud));
   try {
-    return await verifyForSource(context, source, { header, payload, signingInput, signature }, alg);
+    // A held key answers without a wait: the common case does no await at all past this function's own.
+    const verified = verifyForSource(context, source, jws, alg);
+    return verified instanceof Promise ? await verified : verified;
   } catch (err) {
     // Once routed, a refusal is attributed to the configured issuer (logs and metrics by issuer).
     if (err instanceof TokenError) err.issuerId ??= source.issuerId;
@@ -49,8 +55,8 @@ export async function verifyToken(context: VerificationContext, rawToken: string
   }
 }
 
-async function verifyForSource(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Promise<Principal> {
-  const { header, payload } = jws;
+function verifyForSource(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Principal | Promise<Principal> {
+  const { header } = jws;
   if (!source.algorithms.has(alg)) {
     throw new TokenError('ALGORITHM_NOT_ALLOWED', `algorithm ${alg} is not allowed for issuer "${source.issuerId}"`);
   }
@@ -58,8 +64,23 @@ async function verifyForSource(context: VerificationContext, source: KeySource, 
     kid: typeof header.kid === 'string' ? header.kid : undefined,
     x5t: typeof header.x5t === 'string' ? header.x5t : undefined,
   };
-  const key = await context.keyCache.getKey(source.id, hint);
+  const key = context.keyCache.heldKey(source.id, hint);
+  if (!key) return verifyFetched(context, source, jws, alg, hint);
   const problem = signatureProblem(alg, key, jws);
+  return problem ? verifyFetched(context, source, jws, alg, hint, { key, problem }) : checkClaims(context, source, jws);
+}
+
+/** The key was not held (fetched now), or did not verify (`held`: refetched once). */
+async function verifyFetched(
+  context: VerificationContext,
+  source: KeySource,
+  jws: ParsedJws,
+  alg: string,
+  hint: KeyHint,
+  held?: { readonly key: SigningKey; readonly problem: TokenError },
+): Promise<Principal> {
+  const key = held?.key ?? (await context.keyCache.getKey(source.id, hint));
+  const problem = held ? held.problem : signatureProblem(alg, key, jws);
   if (problem) {
     // The provider may have replaced the key under the same name (a rotation, or a leaked key withdrawn):
     // one refetch under the unknown-kid cooldown, and one retry if the name now holds other key material.
@@ -67,7 +88,12 @@ async function verifyForSource(context: VerificationContext, source: KeySource, 
     const retried = replacement && signatureProblem(alg, replacement, jws);
     if (!replacement || retried) throw retried || problem;
   }
+  return checkClaims(context, source, jws);
+}
 
+/** The signature holds: tenant, time, audience and version, then the principal. */
+function checkClaims(context: VerificationContext, source: KeySource, jws: ParsedJws): Principal {
+  const { payload } = jws;
   checkTenant(payload.tid, source);
   const expiresAt = checkTime(payload, source, {
     nowSeconds: context.clock() / 1000,
@@ -117,15 +143,19 @@ function checkHeader(header: Readonly<Record<string, unknown>>): string {
   return alg;
 }
 
+/** The source a token's issuer routes to, from what is known now. */
+function routeNow(context: VerificationContext, iss: string, tid: unknown, aud: unknown): KeySource | undefined {
+  const { keyCache } = context;
+  return context.registry.route(iss, tid, aud, (id) => keyCache.metadata(id));
+}
+
+/** No known source issues `iss`: a source not loaded yet may be the one (each tried once per cooldown). */
 async function routeIssuer(context: VerificationContext, iss: string, tid: unknown, aud: unknown): Promise<KeySource> {
-  const { registry, keyCache } = context;
-  const metadataOf = (id: string) => keyCache.metadata(id);
-  const source = registry.route(iss, tid, aud, metadataOf);
-  if (source) return source;
+  const { keyCache } = context;
   if (keyCache.hasUnloadedSources()) {
     // A provider that was down may be the one this token is from: try those once per cooldown.
     await keyCache.loadMissing();
-    const retried = registry.route(iss, tid, aud, metadataOf);
+    const retried = routeNow(context, iss, tid, aud);
     if (retried) return retried;
     if (keyCache.hasUnloadedSources()) {
       throw new TokenError(

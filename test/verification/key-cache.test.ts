@@ -72,6 +72,26 @@ describe('key cache', () => {
     assert.equal(counts.success, 1);
   });
 
+  it('a held key: each verification is one hit and no fetch; a bad signature under it, one refetch and one more check', async () => {
+    const { ctx, counts, advance } = setup();
+    const token = await mint();
+    // Cold: routing the issuer loads its discovery and keys first, and then the key is held.
+    assert.equal(await reasonOf(verifyToken(ctx, token)), 'VALID');
+    assert.deepEqual([counts.hit, counts.miss, counts.success], [1, 0, 1]);
+    for (let i = 0; i < 5; i++) assert.equal(await reasonOf(verifyToken(ctx, token)), 'VALID');
+    assert.deepEqual([counts.hit, counts.miss, counts.success], [6, 0, 1]);
+    // A forged signature under the held kid: the provider may have replaced that key, so one refetch, then refused.
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const forged = `${h}.${p}.${s.slice(0, -4)}${s.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+    advance(MINUTE); // past the unknown-kid cooldown of the first fetch
+    const keysBefore = entra.requests(KEYS_PATH);
+    assert.equal(await reasonOf(verifyToken(ctx, forged)), 'SIGNATURE_INVALID');
+    assert.equal(entra.requests(KEYS_PATH) - keysBefore, 1);
+    assert.equal(counts.hit, 7);
+    assert.equal(await reasonOf(verifyToken(ctx, forged)), 'SIGNATURE_INVALID'); // within the cooldown: no refetch
+    assert.equal(entra.requests(KEYS_PATH) - keysBefore, 1);
+  });
+
   it('cooldown: 50 unknown kids cause at most one refetch per cooldown', async () => {
     const { ctx, counts, advance } = setup();
     assert.equal(await reasonOf(verifyToken(ctx, await mint())), 'VALID');

@@ -90,6 +90,24 @@ describe('refusal reasons of hostile tokens', () => {
     for (const token of malformed) await expectReason(token, 'TOKEN_MALFORMED');
   });
 
+  it('a header seen before is checked again: a refused one is refused every time, a kept one never vouches for a payload', async () => {
+    const graph = issuer.token({ header: { nonce: 'graph' } });
+    for (let i = 0; i < 3; i++) await expectReason(graph, 'TOKEN_NOT_FOR_THIS_API');
+    const valid = issuer.token();
+    assert.equal(await reasonOf(verifyToken(ctx, valid)), 'VALID');
+    const [header, payload] = valid.split('.') as [string, string];
+    // The same header segment, just accepted, over an unsigned and then a foreign-signed payload.
+    await expectReason(`${header}.${payload}.`, 'TOKEN_MALFORMED');
+    await expectReason(`${header}.${payload}.${issuer.token({ claims: { sub: 'other' } }).split('.')[2]}`, 'SIGNATURE_INVALID');
+    // A flood of distinct headers (each a new kid) leaves both answers as they were.
+    for (let i = 0; i < 200; i++) {
+      const flooded = `${b64({ alg: 'RS256', kid: `flood-${i}`, typ: 'JWT' })}.${payload}.c2ln`;
+      assert.notEqual(await reasonOf(verifyToken(ctx, flooded)), 'VALID');
+    }
+    assert.equal(await reasonOf(verifyToken(ctx, valid)), 'VALID');
+    await expectReason(graph, 'TOKEN_NOT_FOR_THIS_API');
+  });
+
   it('TOKEN_MALFORMED: a header that names its own key or critical extensions, even when validly signed', async () => {
     const embedded = [
       { jku: `${issuer.issuer}/jwks` },
