@@ -37,31 +37,29 @@ export function forwardAuthHandler(deps: ForwardAuthDeps): (req: IncomingMessage
   return (req, res) => {
     const ids = req.headersDistinct['x-request-id'];
     const requestId = requestIdFrom(ids?.length === 1 ? ids[0] : undefined);
-    res.setHeader('x-request-id', requestId);
-    res.setHeader('cache-control', 'no-store');
     handle(deps, req, res, requestId).catch((err: unknown) => {
       // Fail closed: an exception anywhere on the path is a refusal, with a fixed message.
       deps.hooks.onInternalError(`HTTP ${FORWARD_AUTH_PATH}`, err, requestId);
-      refuse(res, 500, WIRE_REASONS.internal, 'internal error');
+      refuse(res, requestId, 500, WIRE_REASONS.internal, 'internal error');
     });
   };
 }
 
 async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   if (deps.shuttingDown()) {
-    refuse(res, 503, WIRE_REASONS.shuttingDown, 'gatehouse is shutting down; retry on another replica');
+    refuse(res, requestId, 503, WIRE_REASONS.shuttingDown, 'gatehouse is shutting down; retry on another replica');
     return;
   }
   // node:http drops headers past server.maxHeadersCount silently, and a dropped one could be the forwarded URI.
   if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
-    refuse(res, 431, WIRE_REASONS.headersTooLarge, `the request carries more than ${MAX_REQUEST_HEADERS} headers`);
+    refuse(res, requestId, 431, WIRE_REASONS.headersTooLarge, `the request carries more than ${MAX_REQUEST_HEADERS} headers`);
     return;
   }
   // Proxies send none (nginx: proxy_pass_request_body off). One sent anyway is not read, and its connection is closed.
   if (announcesBody(req)) {
     res.setHeader('connection', 'close');
     deps.onMalformed('the request has a body', requestId);
-    refuse(res, 413, WIRE_REASONS.malformed, 'forward auth reads no body: send the headers only');
+    refuse(res, requestId, 413, WIRE_REASONS.malformed, 'forward auth reads no body: send the headers only');
     return;
   }
   // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); a request without one did not come from a proxy.
@@ -76,7 +74,7 @@ async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerRe
   }
   // Attributes: none (a forward has no trusted place for them); the request only if a condition reads it.
   const facts: Facts = { request: () => forwardedRequestFacts(req, forward.method, forward.uri) };
-  answer(res, await decide(deps, forward.token, action, facts, requestId));
+  answer(res, requestId, await decide(deps, forward.token, action, facts, requestId));
 }
 
 async function decide(deps: ForwardAuthDeps, token: string, action: string, facts: Facts, requestId: string): Promise<AuthorizeOutcome> {
@@ -86,28 +84,34 @@ async function decide(deps: ForwardAuthDeps, token: string, action: string, fact
   return outcome;
 }
 
-function answer(res: ServerResponse, outcome: AuthorizeOutcome): void {
+/**
+ * Every answer's headers in one writeHead, none set before: node:http then takes the object as it is, where a header
+ * set earlier sends it down its slower path (each header of the object set, and checked, one by one).
+ */
+function answer(res: ServerResponse, requestId: string, outcome: AuthorizeOutcome): void {
   if (outcome.allowed) {
-    res.writeHead(200, allowedHeaders(outcome.principal)).end();
+    res.writeHead(200, { 'x-request-id': requestId, 'cache-control': 'no-store', ...allowedHeaders(outcome.principal) }).end();
     return;
   }
   const challenge = wwwAuthenticate(outcome.reason, outcome.message, outcome.challenge);
-  if (challenge) res.setHeader('www-authenticate', challenge);
-  refuse(res, denialStatus(outcome.reason, outcome.challenge), outcome.reason, outcome.message);
+  refuse(res, requestId, denialStatus(outcome.reason, outcome.challenge), outcome.reason, outcome.message, challenge);
 }
 
 function malformed(deps: ForwardAuthDeps, res: ServerResponse, problem: string, requestId: string): void {
   deps.onMalformed(problem, requestId);
-  refuse(res, 400, WIRE_REASONS.malformed, problem);
+  refuse(res, requestId, 400, WIRE_REASONS.malformed, problem);
 }
 
-function refuse(res: ServerResponse, status: number, reason: string, message: string): void {
+function refuse(res: ServerResponse, requestId: string, status: number, reason: string, message: string, challenge?: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = `${reason}: ${message.replace(/[^\x20-\x7e]/g, '')}\n`;
   res.writeHead(status, {
+    'x-request-id': requestId,
+    'cache-control': 'no-store',
+    ...(challenge ? { 'www-authenticate': challenge } : {}),
     [REASON_HEADER]: reason,
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),

@@ -130,7 +130,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 function route(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
   if (path === FORWARD_AUTH_PATH && options.forwardAuth) {
     options.forwardAuth(req, res);
     return;

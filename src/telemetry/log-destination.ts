@@ -10,10 +10,12 @@
  * Node's own process.stdout writes a pipe non-blocking through the event loop; what it has not written yet is its
  * `writableLength`, which is what is bounded here.
  *
- * Lines of one event-loop turn go out in one write: corked at the first line, uncorked by `setImmediate`, which runs
- * once the turn's I/O callbacks are done. Every decision writes an audit line, and a write to a pipe wakes its
- * reader, so a write per line (or per callback, as with `process.nextTick`) costs each call a syscall and a wake-up:
- * measured here, 30 µs of a forward-auth call's ~110 µs of CPU (bench/results/hot-path.md). No line waits for a timer.
+ * Lines of one event-loop turn go out in one write: joined into one string from the first line on, and written by
+ * `setImmediate`, which runs once the turn's I/O callbacks are done. Every decision writes an audit line, and a write
+ * to a pipe wakes its reader, so a write per line (or per callback, as with `process.nextTick`) costs each call a
+ * syscall and a wake-up: measured here, 30 µs of a forward-auth call's ~110 µs of CPU (bench/results/hot-path.md).
+ * One string rather than a corked stream: a corked line is a queued chunk object each, written by `writev` chunk by
+ * chunk. No line waits for a timer.
  */
 import type { Writable } from 'node:stream';
 
@@ -27,19 +29,19 @@ export interface LogDestination {
 }
 
 /**
- * Lines still corked when the process exits (process.exit from anywhere, an uncaught exception) are handed to the
+ * Lines still held when the process exits (process.exit from anywhere, an uncaught exception) are handed to the
  * stream then, synchronously in the 'exit' event, so they get the write they would have had at the end of the turn:
  * a file or a pipe with room takes them at once. One listener for every destination.
  */
-const corkedAtExit = new Set<() => void>();
+const heldAtExit = new Set<() => void>();
 let exitHooked = false;
 
-function uncorkAtExit(uncork: () => void): void {
-  corkedAtExit.add(uncork);
+function writeAtExit(write: () => void): void {
+  heldAtExit.add(write);
   if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {
-    for (const pending of [...corkedAtExit]) pending();
+    for (const pending of [...heldAtExit]) pending();
   });
 }
 
@@ -55,12 +57,14 @@ const FLUSH_POLL_MS = 10;
 export function boundedDestination(out: Writable, maxBytes: number, linePerWrite = false): LogDestination {
   let dropped = 0;
   let broken = false;
-  let corked = false;
-  const uncork = () => {
-    if (!corked) return;
-    corked = false;
-    corkedAtExit.delete(uncork);
-    out.uncork();
+  // The lines of this turn not yet handed to `out`, joined ('' when none).
+  let held = '';
+  const writeHeld = () => {
+    if (held === '') return;
+    const lines = held;
+    held = '';
+    heldAtExit.delete(writeHeld);
+    out.write(lines);
   };
   // EPIPE, or any other write error: the output is gone for good; from now on every line is dropped.
   out.on('error', () => {
@@ -68,20 +72,22 @@ export function boundedDestination(out: Writable, maxBytes: number, linePerWrite
   });
   return {
     write(line) {
-      if (broken || out.writableLength + line.length > maxBytes) {
+      if (broken || out.writableLength + held.length + line.length > maxBytes) {
         dropped += 1;
         return;
       }
-      if (!corked && !linePerWrite) {
-        corked = true;
-        out.cork();
-        setImmediate(uncork);
-        uncorkAtExit(uncork);
+      if (linePerWrite) {
+        out.write(line);
+        return;
       }
-      out.write(line);
+      if (held === '') {
+        setImmediate(writeHeld);
+        writeAtExit(writeHeld);
+      }
+      held += line;
     },
     flush(cb = () => {}, timeoutMs = FLUSH_TIMEOUT_MS) {
-      if (corked) uncork();
+      writeHeld();
       const deadline = performance.now() + timeoutMs;
       const check = () => {
         if (broken || out.writableLength === 0 || performance.now() >= deadline) cb();

@@ -85,6 +85,31 @@ describe('forward auth: /v1/authz', () => {
     for (const name of IDENTITY_HEADERS) assert.equal(open.header(name), '', name);
   });
 
+  it("every answer, allowed or refused, says no-store and carries its request id (the caller's, else a new one)", async () => {
+    const answers = {
+      allowed: await ask([...nginx('GET', '/orders/42', reader), ['X-Request-Id', 'fa-any-1']]),
+      missing: await ask([...nginx('GET', '/orders/42'), ['X-Request-Id', 'fa-any-2']]),
+      forbidden: await ask([...caddy('DELETE', '/orders/42', reader), ['X-Request-Id', 'fa-any-3']]),
+      malformed: await ask([
+        ['X-Original-Method', 'GET'],
+        ['X-Request-Id', 'fa-any-4'],
+      ]),
+      body: await ask([...nginx('GET', '/orders/42', reader), ['Content-Length', '2'], ['X-Request-Id', 'fa-any-5']], 'any', 'POST'),
+    };
+    assert.deepEqual(
+      Object.values(answers).map((res) => res.status),
+      [200, 401, 403, 400, 413],
+    );
+    Object.values(answers).forEach((res, i) => {
+      assert.equal(res.header('cache-control'), 'no-store', `answer ${i}`);
+      assert.equal(res.header('x-request-id'), `fa-any-${i + 1}`, `answer ${i}`);
+      assert.equal(res.headers['x-request-id']?.length, 1, `answer ${i}: one request id`);
+    });
+    assert.equal(answers.body.header('connection'), 'close');
+    const fresh = await ask(nginx('GET', '/orders/42', reader));
+    assert.match(fresh.header('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
   it('refuses: 401 with a challenge for token problems, 403 for the rules, each with X-Gatehouse-Reason', async () => {
     const missing = await ask(nginx('GET', '/orders/42'));
     assert.equal(missing.status, 401);

@@ -51,14 +51,15 @@ describe('boundedDestination', () => {
   });
 
   it('sends the lines of one event-loop turn, from any number of callbacks, in one write, before the next turn', async () => {
-    const batches: number[] = [];
+    // One entry per write the stream receives: the text it carried.
+    const writes: string[] = [];
     const stream = new Writable({
       writev(chunks, done) {
-        batches.push(chunks.length);
+        writes.push(chunks.map(({ chunk }) => String(chunk)).join(''));
         done();
       },
-      write(_chunk, _encoding, done) {
-        batches.push(1);
+      write(chunk, _encoding, done) {
+        writes.push(String(chunk));
         done();
       },
     });
@@ -68,9 +69,9 @@ describe('boundedDestination', () => {
       for (let i = 0; i < 3; i++) process.nextTick(() => destination.write(LINE));
       process.nextTick(resolve);
     });
-    assert.deepEqual(batches, []);
+    assert.deepEqual(writes, []);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(batches, [3]);
+    assert.deepEqual(writes, [LINE.repeat(3)]);
     assert.equal(destination.dropped(), 0);
   });
 
