@@ -55,6 +55,8 @@ export async function devCommand(options: DevCommandOptions, env: NodeJS.Process
     console.error(`gatehouse dev: could not start: ${(err as Error).message}`);
     return EXIT_FAILED;
   }
+  // The start-up lines first: the log destination writes a turn's lines at its end, after a direct write.
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
   console.log(banner(issuer, { grpc: hostOf(options.grpc, gatehouse.grpcPort), http: hostOf(options.http, gatehouse.httpPort) }));
   return undefined;
 }

@@ -5,7 +5,7 @@
  * allows; anything else refuses (nginx turns a status other than 2xx, 401 and 403 into a 500, still a refusal).
  * A body is never read: a request announcing one is refused (413).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { requestIdFrom } from '../contract/request-id.js';
 import type { Authorizer } from '../decisions/authorizer.js';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
@@ -108,7 +108,8 @@ function refuse(res: ServerResponse, requestId: string, status: number, reason: 
     return;
   }
   const body = `${reason}: ${message.replace(/[^\x20-\x7e]/g, '')}\n`;
-  res.writeHead(status, {
+  // The reason phrase named: a writeHead that threw (a header value node:http refused) leaves its own behind for this one.
+  res.writeHead(status, STATUS_CODES[status], {
     'x-request-id': requestId,
     'cache-control': 'no-store',
     ...(challenge ? { 'www-authenticate': challenge } : {}),

@@ -57,12 +57,15 @@ const FLUSH_POLL_MS = 10;
 export function boundedDestination(out: Writable, maxBytes: number, linePerWrite = false): LogDestination {
   let dropped = 0;
   let broken = false;
-  // The lines of this turn not yet handed to `out`, joined ('' when none).
+  // The lines of this turn not yet handed to `out`, joined ('' when none), and their size in bytes: counted as bytes,
+  // so the bound holds on a stream that counts bytes (a file) as on one that counts characters (a pipe).
   let held = '';
+  let heldBytes = 0;
   const writeHeld = () => {
     if (held === '') return;
     const lines = held;
     held = '';
+    heldBytes = 0;
     heldAtExit.delete(writeHeld);
     out.write(lines);
   };
@@ -72,7 +75,8 @@ export function boundedDestination(out: Writable, maxBytes: number, linePerWrite
   });
   return {
     write(line) {
-      if (broken || out.writableLength + held.length + line.length > maxBytes) {
+      const bytes = Buffer.byteLength(line);
+      if (broken || out.writableLength + heldBytes + bytes > maxBytes) {
         dropped += 1;
         return;
       }
@@ -85,6 +89,7 @@ export function boundedDestination(out: Writable, maxBytes: number, linePerWrite
         writeAtExit(writeHeld);
       }
       held += line;
+      heldBytes += bytes;
     },
     flush(cb = () => {}, timeoutMs = FLUSH_TIMEOUT_MS) {
       writeHeld();

@@ -8,6 +8,8 @@ import { connect, type AddressInfo } from 'node:net';
 
 export interface RawResponse {
   readonly status: number;
+  /** The status line as sent (`HTTP/1.1 500 Internal Server Error`). */
+  readonly statusLine: string;
   /** Lower-cased names; every value of a repeated header, in order. */
   readonly headers: Readonly<Record<string, string[]>>;
   readonly body: string;
@@ -58,7 +60,7 @@ function parse(text: string): RawResponse {
   }
   let body = text.slice(split + 4);
   if (headers['transfer-encoding']?.includes('chunked')) body = dechunk(body);
-  return { status, headers, body, header: (name) => headers[name.toLowerCase()]?.[0] };
+  return { status, statusLine: statusLine ?? '', headers, body, header: (name) => headers[name.toLowerCase()]?.[0] };
 }
 
 function dechunk(body: string): string {

@@ -3,7 +3,7 @@
 // its status and X-Gatehouse-Reason, a forward that is ambiguous refused before any decision, the limits, and the
 // same audit line and metrics (door="http") as Authorize.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { forwardAuthHandler } from '../../src/server/forward-auth.js';
@@ -264,6 +264,7 @@ describe('forward auth: /v1/authz', () => {
       try {
         const res = await rawRequest((server.address() as AddressInfo).port, 'GET', '/v1/authz', nginx('GET', '/orders/42', reader));
         assert.equal(res.status, status);
+        assert.equal(res.statusLine, `HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
         assert.equal(res.header('x-gatehouse-reason'), reason);
         assert.equal(res.header('x-gatehouse-subject'), undefined);
         assert.doesNotMatch(res.body, /boom/);

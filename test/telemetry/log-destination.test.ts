@@ -41,6 +41,16 @@ describe('boundedDestination', () => {
     assert.equal(out.writableLength, 10 * LINE.length);
   });
 
+  it('bounds bytes, not characters: lines of two-byte characters fill a byte-counting stream (a file) to the bound', async () => {
+    const wide = `${'é'.repeat(49)}\n`; // 50 characters, 99 bytes
+    const out = stalled();
+    const destination = boundedDestination(out, 10 * Buffer.byteLength(wide));
+    for (let i = 0; i < 25; i++) destination.write(wide);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(out.writableLength, 10 * Buffer.byteLength(wide));
+    assert.equal(destination.dropped(), 15);
+  });
+
   it('writes every line of a turn, in order, while the stream keeps up', async () => {
     const { stream, text } = collecting();
     const destination = boundedDestination(stream, 1024);
