@@ -27,19 +27,38 @@ export interface DecisionMetrics extends Pick<DecisionHooks, 'onAuthorize' | 'on
 export function decisionMetrics(metrics: GatehouseMetrics, options: DecisionMetricsOptions): DecisionMetrics {
   const { decisions, keys, cacheLookups } = metrics;
   const issuerLabel = (id: string | undefined) => (id !== undefined && options.isConfiguredIssuer(id) ? id : UNKNOWN_ISSUER);
-  const withTenant = <T extends object>(labels: T, outcome: AuthorizeOutcome): T =>
-    metrics.tenantLabel ? { ...labels, tenant: outcome.principal?.tenantId ?? '' } : labels;
+  const tenantOf = (outcome: AuthorizeOutcome) => (metrics.tenantLabel ? (outcome.principal?.tenantId ?? '') : undefined);
   const heldIssuers = new Set<string>();
+  // The series of every call, found by a key of their label values ("\0" never occurs in one): no label object per call.
+  const decisionLookups = {
+    hit: cacheLookups.series({ cache: 'decision', result: 'hit' }),
+    miss: cacheLookups.series({ cache: 'decision', result: 'miss' }),
+  };
+  const keyLookups = {
+    hit: cacheLookups.series({ cache: 'key', result: 'hit' }),
+    miss: cacheLookups.series({ cache: 'key', result: 'miss' }),
+  };
 
   return {
     onAuthorize(_action: string, outcome: AuthorizeOutcome, seconds: number, _requestId: string, door: Door) {
       const issuer = issuerLabel(outcome.issuerId || undefined);
       const decision = outcome.allowed ? 'allow' : 'deny';
-      decisions.decisions.inc(withTenant({ issuer, rule: outcome.rule, decision, door }, outcome));
-      if (!outcome.allowed) decisions.denials.inc(withTenant({ issuer, reason: outcome.reason, door }, outcome));
+      const tenant = tenantOf(outcome);
+      const { rule } = outcome;
+      decisions.decisions.keyed(`${issuer}\0${rule}\0${decision}\0${door}\0${tenant}`, () => ({
+        issuer,
+        rule,
+        decision,
+        door,
+        tenant,
+      })).count += 1;
+      if (!outcome.allowed) {
+        const { reason } = outcome;
+        decisions.denials.keyed(`${issuer}\0${reason}\0${door}\0${tenant}`, () => ({ issuer, reason, door, tenant })).count += 1;
+      }
       const cache = outcome.cached ? 'hit' : 'miss';
-      decisions.authorizeDuration.observe({ cache, door }, seconds);
-      if (consultedDecisionCache(outcome)) cacheLookups.inc({ cache: 'decision', result: cache });
+      decisions.authorizeDuration.keyed(`${cache}\0${door}`, () => ({ cache, door })).observe(seconds);
+      if (consultedDecisionCache(outcome)) decisionLookups[cache].count += 1;
     },
 
     onVerify(_outcome: VerifyOutcome, seconds: number, cached: boolean) {
@@ -61,7 +80,7 @@ export function decisionMetrics(metrics: GatehouseMetrics, options: DecisionMetr
 
     observer: {
       keyLookup(_issuerId, result) {
-        cacheLookups.inc({ cache: 'key', result });
+        keyLookups[result].count += 1;
       },
       keyFetch(issuerId, outcome, seconds) {
         const issuer = issuerLabel(issuerId);

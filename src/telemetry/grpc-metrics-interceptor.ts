@@ -8,6 +8,7 @@
  * paths before any interceptor runs, so `grpc_method` only ever holds methods of registered services.
  */
 import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, status as Status, type ServerInterceptor } from '@grpc/grpc-js';
+import type { CounterSeries, HistogramSeries } from './hot-series.js';
 import type { GatehouseMetrics } from './metrics.js';
 
 /** Go's `codes.Code.String()`, index = numeric code. */
@@ -68,15 +69,22 @@ export function preinitialiseGrpcMetrics(metrics: GrpcMetrics, methods: Iterable
   }
 }
 
-/** A method's label objects, made once: its labels, and its labels with each code for `handled`. */
+/** A method's series, found once per method path: started, handling, and handled by each code. */
 interface MethodSeries {
   readonly labels: MethodLabels;
-  readonly handled: readonly (MethodLabels & { grpc_code: string })[];
+  readonly started: CounterSeries;
+  readonly handling: HistogramSeries;
+  readonly handled: readonly CounterSeries[];
 }
 
-function methodSeries(method: GrpcMethod): MethodSeries {
+function methodSeries(metrics: GrpcMetrics, method: GrpcMethod): MethodSeries {
   const labels = methodLabels(method);
-  return { labels, handled: GO_CODE_NAMES.map((grpc_code) => ({ ...labels, grpc_code })) };
+  return {
+    labels,
+    started: metrics.started.series(labels),
+    handling: metrics.handling.series(labels),
+    handled: GO_CODE_NAMES.map((grpc_code) => metrics.handled.series({ ...labels, grpc_code })),
+  };
 }
 
 /** The interceptor; put it first (outermost) so it also sees calls that later interceptors reject. */
@@ -86,10 +94,10 @@ export function grpcMetricsInterceptor(metrics: GrpcMetrics): ServerInterceptor 
   return (methodDescriptor, call) => {
     let series = byPath.get(methodDescriptor.path);
     if (!series) {
-      series = methodSeries(methodDescriptor);
+      series = methodSeries(metrics, methodDescriptor);
       byPath.set(methodDescriptor.path, series);
     }
-    const { labels, handled } = series;
+    const { labels, started, handling, handled } = series;
     let startedAt = 0;
     let sentCode: number | undefined;
     let recorded = false;
@@ -98,13 +106,15 @@ export function grpcMetricsInterceptor(metrics: GrpcMetrics): ServerInterceptor 
       recorded = true;
       // No status went through us: the client went away, or grpc-js ended the call itself (its deadline timer).
       const code = sentCode ?? (Date.now() >= Number(call.getDeadline()) ? Status.DEADLINE_EXCEEDED : Status.CANCELLED);
-      metrics.handled.inc(handled[code] ?? { ...labels, grpc_code: goCodeName(code) });
-      metrics.handling.observe(labels, (performance.now() - startedAt) / 1000);
+      const byCode = handled[code];
+      if (byCode) byCode.count += 1;
+      else metrics.handled.inc({ ...labels, grpc_code: goCodeName(code) });
+      handling.observe((performance.now() - startedAt) / 1000);
     };
     const responder = new ResponderBuilder()
       .withStart((next) => {
         startedAt = performance.now();
-        metrics.started.inc(labels);
+        started.count += 1;
         next(new ServerListenerBuilder().withOnCancel(record).build());
       })
       .withSendStatus((status, next) => {

@@ -8,6 +8,7 @@
  * Never subject, token, kid or action strings.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-series.js';
 
 /**
  * Across workers (server.workers > 1) the primary sums every metric (each worker counts only what it served, and
@@ -58,19 +59,19 @@ export function createMetrics(options: MetricsOptions) {
   const tenant = options.tenantLabel ? (['tenant'] as const) : [];
 
   const grpc = {
-    started: new Counter({
+    started: new HotCounter({
       name: 'grpc_server_started_total',
       help: 'RPCs started on the server.',
       labelNames: ['grpc_type', 'grpc_service', 'grpc_method'] as const,
       registers: register,
     }),
-    handled: new Counter({
+    handled: new HotCounter({
       name: 'grpc_server_handled_total',
       help: 'RPCs completed on the server, by status code.',
       labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] as const,
       registers: register,
     }),
-    handling: new Histogram({
+    handling: new HotHistogram({
       name: 'grpc_server_handling_seconds',
       help: 'Time from the start of an RPC to its status, in seconds.',
       labelNames: ['grpc_type', 'grpc_service', 'grpc_method'] as const,
@@ -80,26 +81,26 @@ export function createMetrics(options: MetricsOptions) {
   };
 
   const decisions = {
-    decisions: new Counter({
+    decisions: new HotCounter({
       name: 'gatehouse_decisions_total',
       help: 'Authorization decisions, by issuer, deciding rule, decision (allow or deny) and front door (grpc, envoy, http).',
       labelNames: ['issuer', 'rule', 'decision', 'door', ...tenant],
       registers: register,
     }),
-    denials: new Counter({
+    denials: new HotCounter({
       name: 'gatehouse_denials_total',
       help: 'Denied authorizations, by issuer ("unknown" when the token named none), reason and front door.',
       labelNames: ['issuer', 'reason', 'door', ...tenant],
       registers: register,
     }),
-    authorizeDuration: new Histogram({
+    authorizeDuration: new HotHistogram({
       name: 'gatehouse_authorize_duration_seconds',
       help: 'Time to decide one authorization, by decision cache result (hit or miss) and front door.',
       labelNames: ['cache', 'door'] as const,
       buckets: DECISION_BUCKETS,
       registers: register,
     }),
-    verifyDuration: new Histogram({
+    verifyDuration: new HotHistogram({
       name: 'gatehouse_verify_duration_seconds',
       help: 'Time to answer one Verify call, by cache result (hit or miss).',
       labelNames: ['cache'] as const,
@@ -176,13 +177,13 @@ export function createMetrics(options: MetricsOptions) {
     },
   });
 
-  const cacheLookups = new Counter({
+  const cacheLookups = new HotCounter({
     name: 'gatehouse_cache_lookups_total',
     help: 'Cache lookups, by cache (key, decision) and result (hit, miss).',
     labelNames: ['cache', 'result'] as const,
     registers: register,
   });
-  for (const cache of ['key', 'decision']) for (const result of ['hit', 'miss']) cacheLookups.inc({ cache, result }, 0);
+  for (const cache of ['key', 'decision']) for (const result of ['hit', 'miss']) cacheLookups.zero({ cache, result });
 
   new Gauge({
     name: 'gatehouse_cache_entries',

@@ -6,6 +6,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import type { AuthorizeResponse, WireDuration } from '../../src/contract/messages.js';
 import { startEntraServer, type EntraServer, type MintOptions } from '../helpers/entra-server.js';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
+import { parseExposition, valueOf } from '../telemetry/exposition.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
 
 const API = 'https://api.gatehouse.test';
@@ -185,53 +186,50 @@ describe('Authorize over gRPC', () => {
 
   it('AuthorizeBatch: one verification, one decision per action in request order', async () => {
     const authorizer = gh.gatehouse.authorizer();
-    const keyCache = authorizer.verification.keyCache;
-    const getKey = keyCache.getKey.bind(keyCache);
-    let verifications = 0;
-    // A pass-through counter on the live key cache: every signature check looks up its key once.
-    keyCache.getKey = (...args) => {
-      verifications += 1;
-      return getKey(...args);
+    // Every signature check looks up its key once (a hit or a miss): counted from gatehouse's own metrics.
+    const keyLookups = async () => {
+      const samples = parseExposition(await (await fetch(`http://127.0.0.1:${gh.gatehouse.httpPort}/metrics`)).text());
+      return ['hit', 'miss'].reduce(
+        (sum, result) => sum + (valueOf(samples, 'gatehouse_cache_lookups_total', { cache: 'key', result }) ?? 0),
+        0,
+      );
     };
-    try {
-      const token = await op.token({ clientId: 'reader', resource: API });
-      const actions = [GET, '/orders.v1.Orders/ListOrders', UPDATE, 'jobs:run', 'profile:read', '/billing.v1.Billing/Pay'];
-      const cachedBefore = authorizer.cachedDecisions;
-      const first = await gh.client.authorizeBatch(token, [...actions, '/grpc.health.v1.Health/Check'], { requestId: 'batch-1' });
-      assert.equal(verifications, 1);
-      assert.equal(authorizer.cachedDecisions - cachedBefore, actions.length);
-      assert.deepEqual(
-        first.response.results.map((r) => [r.allowed, r.rule, r.denial?.reason ?? '']),
-        [
-          [true, 'orders-read', ''],
-          [true, 'orders-read', ''],
-          [false, 'orders-write', 'ISSUER_NOT_ALLOWED_FOR_ACTION'],
-          [true, 'jobs', ''],
-          [false, 'profile', 'DELEGATED_REQUIRED'],
-          [false, '', 'NO_MATCHING_RULE'],
-          [true, 'health', ''],
-        ],
-      );
-      const audit = gh.logs.audit('batch-1');
-      assert.deepEqual(
-        audit.map((line) => line.action),
-        [...actions, '/grpc.health.v1.Health/Check'],
-      );
+    const lookupsBefore = await keyLookups();
+    const verifications = async () => (await keyLookups()) - lookupsBefore;
+    const token = await op.token({ clientId: 'reader', resource: API });
+    const actions = [GET, '/orders.v1.Orders/ListOrders', UPDATE, 'jobs:run', 'profile:read', '/billing.v1.Billing/Pay'];
+    const cachedBefore = authorizer.cachedDecisions;
+    const first = await gh.client.authorizeBatch(token, [...actions, '/grpc.health.v1.Health/Check'], { requestId: 'batch-1' });
+    assert.equal(await verifications(), 1);
+    assert.equal(authorizer.cachedDecisions - cachedBefore, actions.length);
+    assert.deepEqual(
+      first.response.results.map((r) => [r.allowed, r.rule, r.denial?.reason ?? '']),
+      [
+        [true, 'orders-read', ''],
+        [true, 'orders-read', ''],
+        [false, 'orders-write', 'ISSUER_NOT_ALLOWED_FOR_ACTION'],
+        [true, 'jobs', ''],
+        [false, 'profile', 'DELEGATED_REQUIRED'],
+        [false, '', 'NO_MATCHING_RULE'],
+        [true, 'health', ''],
+      ],
+    );
+    const audit = gh.logs.audit('batch-1');
+    assert.deepEqual(
+      audit.map((line) => line.action),
+      [...actions, '/grpc.health.v1.Health/Check'],
+    );
 
-      const second = await gh.client.authorizeBatch(token, actions, { requestId: 'batch-2' });
-      assert.equal(verifications, 1, 'every decision came from the cache');
-      assert.ok(gh.logs.audit('batch-2').every((line) => line.cached === true));
-      assert.deepEqual(
-        second.response.results.map((r) => r.rule),
-        first.response.results.slice(0, actions.length).map((r) => r.rule),
-      );
+    const second = await gh.client.authorizeBatch(token, actions, { requestId: 'batch-2' });
+    assert.equal(await verifications(), 1, 'every decision came from the cache');
+    assert.ok(gh.logs.audit('batch-2').every((line) => line.cached === true));
+    assert.deepEqual(
+      second.response.results.map((r) => r.rule),
+      first.response.results.slice(0, actions.length).map((r) => r.rule),
+    );
 
-      const refused = await gh.client.authorizeBatch('not-a-jwt', actions);
-      assert.equal(verifications, 1, 'a malformed token is refused before any key lookup');
-      assert.ok(refused.response.results.every((r) => !r.allowed && r.denial?.reason === 'TOKEN_MALFORMED'));
-    } finally {
-      // Back to the prototype's method.
-      delete (keyCache as Partial<typeof keyCache>).getKey;
-    }
+    const refused = await gh.client.authorizeBatch('not-a-jwt', actions);
+    assert.equal(await verifications(), 1, 'a malformed token is refused before any key lookup');
+    assert.ok(refused.response.results.every((r) => !r.allowed && r.denial?.reason === 'TOKEN_MALFORMED'));
   });
 });
