@@ -50,22 +50,65 @@ function keyOf<L extends string>(labelNames: readonly L[], labels: Labels<L>): s
   return key;
 }
 
-export class HotCounter<L extends string> {
+/**
+ * Every series of a metric, by the key of its label set, and the same series under the keys callers built: a
+ * caller's key names one label set (its label values joined, say), and finds its series without a label object.
+ */
+class SeriesTable<L extends string, S> {
   readonly #labelNames: readonly L[];
-  /** Every series, by the key of its label set; and the same series under the keys callers built. */
-  readonly #series = new Map<string, HeldCounterSeries>();
-  readonly #byCallerKey = new Map<string, HeldCounterSeries>();
+  readonly #make: (labels: HeldLabels) => S;
+  readonly #byLabels = new Map<string, S>();
+  readonly #byCallerKey = new Map<string, S>();
+
+  constructor(labelNames: readonly L[], make: (labels: HeldLabels) => S) {
+    this.#labelNames = labelNames;
+    this.#make = make;
+  }
+
+  /** The series of `labels`, made on first use. */
+  series(labels: Labels<L>): S {
+    const key = keyOf(this.#labelNames, labels);
+    let series = this.#byLabels.get(key);
+    if (series === undefined) {
+      series = this.#make(held(labels));
+      this.#byLabels.set(key, series);
+    }
+    return series;
+  }
+
+  /** The series under a key the caller built for its label set; `labels` is asked once. The same as {@link series}'s. */
+  keyed(key: string, labels: () => Labels<L>): S {
+    let series = this.#byCallerKey.get(key);
+    if (series === undefined) {
+      series = this.series(labels());
+      this.#byCallerKey.set(key, series);
+    }
+    return series;
+  }
+
+  values(): IterableIterator<S> {
+    return this.#byLabels.values();
+  }
+
+  clear(): void {
+    this.#byLabels.clear();
+    this.#byCallerKey.clear();
+  }
+}
+
+export class HotCounter<L extends string> {
+  readonly #table: SeriesTable<L, HeldCounterSeries>;
 
   constructor(config: Config<L>) {
-    this.#labelNames = config.labelNames;
-    const all = this.#series;
+    const table = new SeriesTable<L, HeldCounterSeries>(config.labelNames, (labels) => ({ labels, count: 0, reported: 0 }));
+    this.#table = table;
     new Counter<L>({
       name: config.name,
       help: config.help,
       labelNames: config.labelNames,
       registers: [...config.registers],
       collect() {
-        for (const series of all.values()) {
+        for (const series of table.values()) {
           // inc with 0 creates the series in prom-client: it is exposed from its first use (or zero()) on.
           this.inc(series.labels as Partial<Record<L, string>>, series.count - series.reported);
           series.reported = series.count;
@@ -76,26 +119,12 @@ export class HotCounter<L extends string> {
 
   /** The series of `labels`, made on first use. */
   series(labels: Labels<L>): CounterSeries {
-    const key = keyOf(this.#labelNames, labels);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels: held(labels), count: 0, reported: 0 };
-      this.#series.set(key, series);
-    }
-    return series;
+    return this.#table.series(labels);
   }
 
-  /**
-   * The series under a key the caller built for its label set (one key, one label set: its label values joined,
-   * say), found without a label object; `labels` is asked once. The same series as {@link series} gives.
-   */
+  /** The series under a key the caller built for its label set (one key, one label set), found without a label object. */
   keyed(key: string, labels: () => Labels<L>): CounterSeries {
-    let series = this.#byCallerKey.get(key);
-    if (!series) {
-      series = this.series(labels()) as HeldCounterSeries;
-      this.#byCallerKey.set(key, series);
-    }
-    return series;
+    return this.#table.keyed(key, labels);
   }
 
   inc(labels: Labels<L>, by = 1): void {
@@ -153,39 +182,26 @@ export class HotHistogram<L extends string> {
   readonly help: string;
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  readonly #labelNames: readonly L[];
   readonly #bounds: readonly number[];
-  /** Every series, by the key of its label set; and the same series under the keys callers built. */
-  readonly #series = new Map<string, HeldHistogramSeries>();
-  readonly #byCallerKey = new Map<string, HeldHistogramSeries>();
+  readonly #table: SeriesTable<L, HeldHistogramSeries>;
 
   constructor(config: Config<L> & { readonly buckets: readonly number[] }) {
     this.name = config.name;
     this.help = config.help;
-    this.#labelNames = config.labelNames;
-    this.#bounds = Object.freeze([...config.buckets].sort((a, b) => a - b));
+    const bounds = Object.freeze([...config.buckets].sort((a, b) => a - b));
+    this.#bounds = bounds;
+    this.#table = new SeriesTable(config.labelNames, (labels) => new HeldHistogramSeries(labels, bounds));
     for (const registry of config.registers) registry.registerMetric(this as unknown as Metric<L>);
   }
 
   /** The series of `labels`, made on first use. */
   series(labels: Labels<L>): HistogramSeries {
-    const key = keyOf(this.#labelNames, labels);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = new HeldHistogramSeries(held(labels), this.#bounds);
-      this.#series.set(key, series);
-    }
-    return series;
+    return this.#table.series(labels);
   }
 
   /** As {@link HotCounter.keyed}: the series under a key the caller built, the same series as {@link series} gives. */
   keyed(key: string, labels: () => Labels<L>): HistogramSeries {
-    let series = this.#byCallerKey.get(key);
-    if (!series) {
-      series = this.series(labels()) as HeldHistogramSeries;
-      this.#byCallerKey.set(key, series);
-    }
-    return series;
+    return this.#table.keyed(key, labels);
   }
 
   observe(labels: Labels<L>, value: number): void {
@@ -201,7 +217,7 @@ export class HotHistogram<L extends string> {
   async getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
     const values: MetricValue[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const series of this.#series.values()) {
+    for (const series of this.#table.values()) {
       let cumulative = 0;
       for (let i = 0; i < this.#bounds.length; i++) {
         cumulative += series.counts[i]!;
@@ -229,7 +245,6 @@ export class HotHistogram<L extends string> {
 
   /** Forgets every series (the registry's resetMetrics). */
   reset(): void {
-    this.#series.clear();
-    this.#byCallerKey.clear();
+    this.#table.clear();
   }
 }
