@@ -14,7 +14,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/schema.js';
 import { aggregateExposition, metricsJson, type MetricsJson } from '../telemetry/group-metrics.js';
 import { exitAfterFlush, type Logger } from '../telemetry/logger.js';
-import { createPrimaryMetrics } from '../telemetry/metrics.js';
+import { createPrimaryMetrics } from '../telemetry/primary-metrics.js';
 import { FileWatches } from './file-watches.js';
 import { isOurs, tellWorker, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';

@@ -1,19 +1,16 @@
 /**
- * Every metric gatehouse exposes: names, labels and buckets, in this one file, on a registry of its own
- * (never prom-client's global one). Nothing is created at import: `createMetrics` builds a fresh set per
- * server, so tests and a reload-free restart never collide on names.
+ * Every metric a gatehouse server exposes: names, labels and buckets, in this one file (a primary's own, with
+ * server.workers > 1: primary-metrics.ts), on a registry of its own (never prom-client's global one). Nothing is
+ * created at import: `createMetrics` builds a fresh set per server, so tests and a reload-free restart never collide.
  *
  * Labels are bounded by configuration, never by the request: issuer id (a configured id or "unknown"), rule id,
  * reason, gRPC code, method of a registered service, and tenant only when `metrics.tenant_label` is on.
- * Never subject, token, kid or action strings.
+ * Never subject, token, kid or action strings. Across workers the primary sums every metric (each worker counts only
+ * what it served), except the gauges marked `aggregator`: a value every worker holds alike.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-series.js';
-
-/**
- * Across workers (server.workers > 1) the primary sums every metric (each worker counts only what it served, and
- * its caches and entries are its own), except the gauges marked `aggregator`: a value every worker holds alike.
- */
+import { collectProcessMetrics } from './process-metrics.js';
 
 /** Decision and verification latencies are mostly sub-millisecond: 50µs up to 1s. */
 export const DECISION_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -166,14 +163,9 @@ export function createMetrics(options: MetricsOptions) {
     aggregator: 'max',
     registers: register,
     collect() {
-      this.set(
-        new Set(
-          options
-            .keySources()
-            .filter((s) => s.stale)
-            .map((s) => s.issuerId),
-        ).size,
-      );
+      const stale = new Set<string>();
+      for (const s of options.keySources()) if (s.stale) stale.add(s.issuerId);
+      this.set(stale.size);
     },
   });
 
@@ -302,46 +294,6 @@ export function createMetrics(options: MetricsOptions) {
     /** The Prometheus text exposition, for the `/metrics` endpoint. */
     async exposition(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() };
-    },
-  };
-}
-
-/** Node's default process metrics (CPU, memory, event loop, GC). */
-function collectProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
-  // Gauges named like counters fail `promtool check metrics`; sum(nodejs_active_handles) etc. give the same.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-    registry.removeSingleMetric(name);
-  }
-}
-
-export type PrimaryMetrics = ReturnType<typeof createPrimaryMetrics>;
-
-/**
- * The primary's own metrics (server.workers > 1), merged into the workers' aggregate: its process metrics count
- * too, so process_cpu_seconds_total and process_resident_memory_bytes are the whole group's.
- */
-export function createPrimaryMetrics() {
-  const registry = new Registry();
-  collectProcessMetrics(registry);
-  const restarts = new Counter({
-    name: 'gatehouse_worker_restarts_total',
-    help: 'Workers restarted after exiting unexpectedly (server.workers > 1).',
-    registers: [registry],
-  });
-  restarts.inc(0);
-  const running = new Gauge({
-    name: 'gatehouse_workers',
-    help: 'Worker processes running (server.workers > 1).',
-    registers: [registry],
-  });
-  return {
-    registry,
-    countRestart(): void {
-      restarts.inc();
-    },
-    setRunning(n: number): void {
-      running.set(n);
     },
   };
 }
