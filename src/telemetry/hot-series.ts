@@ -14,7 +14,10 @@
  */
 import { Counter, type Metric, type Registry } from 'prom-client';
 
-/** A label set; a label left out is exposed without it (as prom-client does). */
+/**
+ * A label set; a label left out is exposed without it (as prom-client does). Left out and '' are one series here
+ * (prom-client keeps two; Prometheus reads them as one).
+ */
 type Labels<L extends string> = Readonly<Partial<Record<L, string>>>;
 
 interface Config<L extends string> {
@@ -37,9 +40,14 @@ interface HeldCounterSeries extends CounterSeries {
 /** A label set as held: the labels given a value only (a label left out is exposed without it). */
 type HeldLabels = Readonly<Record<string, string>>;
 
-function held<L extends string>(labels: Labels<L>): HeldLabels {
+function held<L extends string>(labelNames: readonly L[], labels: Labels<L>): HeldLabels {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(labels)) if (value !== undefined) out[name] = value as string;
+  for (const [name, value] of Object.entries(labels)) {
+    if (value === undefined) continue;
+    // Refused where it is recorded, as prom-client refuses it (later, a scrape would fail on it every time).
+    if (!labelNames.includes(name as L)) throw new Error(`label "${name}" is not one of [${labelNames.join(', ')}]`);
+    out[name] = value as string;
+  }
   return out;
 }
 
@@ -70,7 +78,7 @@ class SeriesTable<L extends string, S> {
     const key = keyOf(this.#labelNames, labels);
     let series = this.#byLabels.get(key);
     if (series === undefined) {
-      series = this.#make(held(labels));
+      series = this.#make(held(this.#labelNames, labels));
       this.#byLabels.set(key, series);
     }
     return series;
@@ -88,11 +96,6 @@ class SeriesTable<L extends string, S> {
 
   values(): IterableIterator<S> {
     return this.#byLabels.values();
-  }
-
-  clear(): void {
-    this.#byLabels.clear();
-    this.#byCallerKey.clear();
   }
 }
 
@@ -128,6 +131,7 @@ export class HotCounter<L extends string> {
   }
 
   inc(labels: Labels<L>, by = 1): void {
+    if (!(by >= 0)) throw new RangeError(`a counter only goes up: inc by ${by}`);
     this.series(labels).count += by;
   }
 
@@ -154,6 +158,12 @@ class HeldHistogramSeries implements HistogramSeries {
     this.labels = labels;
     this.#bounds = bounds;
     this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  clear(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
   }
 
   observe(value: number): void {
@@ -243,8 +253,8 @@ export class HotHistogram<L extends string> {
     return { ...data, values };
   }
 
-  /** Forgets every series (the registry's resetMetrics). */
+  /** Every series back to empty, in place (the registry's resetMetrics): a series a caller holds still counts. */
   reset(): void {
-    this.#table.clear();
+    for (const series of this.#table.values()) series.clear();
   }
 }

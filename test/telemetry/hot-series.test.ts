@@ -100,4 +100,18 @@ describe('hot-path series', () => {
     assert.match(await p.hot.metrics(), /^h_seconds_count\{door="grpc",cache="hit"\} 1$/m);
     assert.match(await p.hot.metrics(), /^h_seconds_sum\{door="grpc",cache="hit"\} 0.5$/m);
   });
+
+  it('refuses, where it is recorded, a label it was not given and a counter going down; a reset empties held series in place', async () => {
+    const p = pair();
+    assert.throws(() => p.hotCounter.series({ issuer: 'idp', nope: 'x' } as never), /label "nope" is not one of \[issuer, rule, tenant\]/);
+    assert.throws(() => p.hotHistogram.observe({ door: 'grpc', nope: 'x' } as never, 1), /label "nope"/);
+    assert.throws(() => p.hotCounter.inc({ issuer: 'idp' }, -1), /only goes up/);
+    assert.match(await p.hot.metrics(), /^# TYPE c_total counter$/m, 'and the scrape still works');
+    const held = p.hotHistogram.series({ door: 'grpc', cache: 'hit' });
+    held.observe(0.5);
+    p.hot.resetMetrics();
+    held.observe(0.002);
+    assert.match(await p.hot.metrics(), /^h_seconds_count\{door="grpc",cache="hit"\} 1$/m);
+    assert.match(await p.hot.metrics(), /^h_seconds_sum\{door="grpc",cache="hit"\} 0.002$/m);
+  });
 });
