@@ -29,7 +29,8 @@ export function decisionMetrics(metrics: GatehouseMetrics, options: DecisionMetr
   const issuerLabel = (id: string | undefined) => (id !== undefined && options.isConfiguredIssuer(id) ? id : UNKNOWN_ISSUER);
   const tenantOf = (outcome: AuthorizeOutcome) => (metrics.tenantLabel ? (outcome.principal?.tenantId ?? '') : undefined);
   const heldIssuers = new Set<string>();
-  // The series of every call, found by a key of their label values ("\0" never occurs in one): no label object per call.
+  // Series written on every call: these four held here, the others found by a key of their label values (below;
+  // "\0" never occurs in a label value), so that no call builds a label object.
   const decisionLookups = {
     hit: cacheLookups.series({ cache: 'decision', result: 'hit' }),
     miss: cacheLookups.series({ cache: 'decision', result: 'miss' }),

@@ -187,6 +187,15 @@ interface MetricValue {
   readonly exemplar?: null;
 }
 
+/** What a metric answers the registry with. */
+interface MetricData {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly aggregator: string;
+  readonly values: MetricValue[];
+}
+
 export class HotHistogram<L extends string> {
   readonly name: string;
   readonly help: string;
@@ -224,7 +233,7 @@ export class HotHistogram<L extends string> {
   }
 
   /** What the registry writes out (prom-client's Histogram.getForPromString): buckets cumulative, then sum and count. */
-  async getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
+  async getForPromString(): Promise<MetricData> {
     const values: MetricValue[] = [];
     const bucket = `${this.name}_bucket`;
     for (const series of this.#table.values()) {
@@ -247,7 +256,7 @@ export class HotHistogram<L extends string> {
   }
 
   /** The same with each value's labels whole (prom-client's Histogram.get): what workers send for aggregation. */
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
+  async get(): Promise<MetricData> {
     const data = await this.getForPromString();
     const values = data.values.map(({ sharedLabels = {}, labels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } }));
     return { ...data, values };
