@@ -2,6 +2,10 @@
  * A/B/A/B: a scenario and its baseline run in turns (the order flipped every round), so the noise of a shared machine
  * falls on both; each side's figures merge its rounds (calls over total time, percentiles over every sample, CPU
  * over every window).
+ *
+ * A server's first seconds on a door are its start-up, not its steady state: lazy compilation and the optimizing
+ * tiers, measured here at a third of the steady rate for a fresh server's first second. So the first time a scenario
+ * drives a server through a door, that side runs once unmeasured before the rounds (both sides alike).
  */
 import { merge, type LoadFigures, type LoadPool, type PoolJob } from './pool.js';
 import type { WorkerResult } from './job.js';
@@ -13,7 +17,16 @@ export interface Side {
   readonly server?: ServerProcess;
 }
 
+/** Servers (by pid) and the doors they were driven through already. */
+const settled = new Set<string>();
+
 export async function alternate(pool: LoadPool, sides: readonly Side[], rounds: number): Promise<Record<string, LoadFigures>> {
+  for (const side of sides) {
+    const key = `${side.server?.pid ?? 'none'} ${side.job.calls.map((call) => call.door).join(',')}`;
+    if (settled.has(key)) continue;
+    settled.add(key);
+    await pool.run(side.job, side.server);
+  }
   const collected = sides.map(() => ({ results: [] as WorkerResult[], ms: 0, cpu: 0 }));
   for (let r = 0; r < rounds; r++) {
     const order = sides.map((_, k) => k);

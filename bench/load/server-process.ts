@@ -4,7 +4,9 @@
  * started elsewhere (any pid), so a scenario can target any address.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4096;
@@ -87,56 +89,78 @@ export interface SpawnedServer<T> extends ServerProcess {
 }
 
 /**
- * Starts `node ARGS` and waits for the first stdout line `parseReady` accepts. stdout is read (and dropped) for as
- * long as the child runs, so its log lines never fill the pipe and block it.
+ * Starts `node ARGS` and waits for the first stdout line `parseReady` accepts. stdout goes to a file of its own (an
+ * O_APPEND descriptor), read only until that line and emptied every second after: a pipe read (and decoded) for as
+ * long as the child runs would charge the harness's CPU, on the cores it shares with the server, for every log line
+ * a server writes, and so slow the load against gatehouse (an audit line per decision) but not against a baseline
+ * that writes nothing. The child still pays for each write, as it does in production.
  */
 export function spawnServer<T>(
   args: readonly string[],
   parseReady: (line: string) => T | undefined,
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<SpawnedServer<T>> {
-  const child = spawn(process.execPath, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-stdout-'));
+  const out = openSync(join(dir, 'stdout'), 'a+');
+  const child = spawn(process.execPath, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', out, 'pipe'] });
   children.add(child);
-  child.once('exit', () => children.delete(child));
+  let emptying: NodeJS.Timeout | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      children.delete(child);
+      clearInterval(emptying);
+      closeSync(out);
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
+    const buffer = Buffer.alloc(64 * 1024);
+    let offset = 0;
     let partial = '';
     let found = false;
     const timer = setTimeout(() => {
+      clearInterval(reading);
       child.kill('SIGKILL');
       reject(new Error(`${args.join(' ')}: not ready in time; stderr: ${stderr}`));
     }, options.timeoutMs ?? 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      if (found) return;
-      const lines = (partial + chunk).split('\n');
+    const ready = (value: T) => {
+      found = true;
+      clearInterval(reading);
+      clearTimeout(timer);
+      emptying = setInterval(() => ftruncateSync(out, 0), 1000);
+      const pid = child.pid!;
+      resolve({
+        pid,
+        ready: value,
+        child,
+        cpuMicros: () => treeCpuMicros(pid),
+        rssBytes: () => treeRssBytes(pid),
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(killer);
+        },
+      });
+    };
+    const reading = setInterval(() => {
+      for (let n = readSync(out, buffer, 0, buffer.length, offset); n > 0; n = readSync(out, buffer, 0, buffer.length, offset)) {
+        offset += n;
+        partial += buffer.toString('latin1', 0, n);
+      }
+      const lines = partial.split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
-        const ready = parseReady(line);
-        if (ready === undefined) continue;
-        found = true;
-        partial = '';
-        clearTimeout(timer);
-        const pid = child.pid!;
-        resolve({
-          pid,
-          ready,
-          child,
-          cpuMicros: () => treeCpuMicros(pid),
-          rssBytes: () => treeRssBytes(pid),
-          stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            await exited;
-            clearTimeout(killer);
-          },
-        });
-        return;
+        const value = parseReady(Buffer.from(line, 'latin1').toString('utf8'));
+        if (value !== undefined) return ready(value);
       }
-    });
+    }, 10);
     void exited.then(() => {
       if (!found) {
+        clearInterval(reading);
         clearTimeout(timer);
         reject(new Error(`${args.join(' ')} exited before it was ready; stderr: ${stderr}`));
       }
