@@ -4,7 +4,7 @@
  * bounded by decisions and by estimated bytes, never past the token's exp). This file only maps the client's
  * Decision values in and out of it.
  */
-import { hashToken, TokenCache, type CacheSize } from '../contract/token-cache.js';
+import { TokenCache, type CacheSize } from '../contract/token-cache.js';
 import type { Decision } from './decision.js';
 
 export type { CacheSize };
@@ -17,14 +17,28 @@ export interface CacheLimits {
 }
 
 /**
- * `<sha256 of the token, base64url>\n<JSON of [action, attributes sorted by name]>`. The hash is fixed-length
- * and has no "\n"; JSON quotes whatever the action or attributes contain. No two questions share a key.
+ * A cached answer is found by the sha256 of its token (base64url, fixed length, no "\n", from `hashToken`) and the
+ * question: the JSON of `[action, attributes sorted by name]`, which quotes whatever the action or attributes
+ * contain, so no two questions share a text.
  */
-export function cacheKey(token: string, action: string, attributes: Readonly<Record<string, string>> | undefined): string {
-  // No attributes (the common question) skips the entries and the sort: the same text as an empty object's.
-  const sorted = attributes == null ? [] : Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `${hashToken(token)}\n${JSON.stringify([action, sorted])}`;
+export function questionText(action: string, attributes: Readonly<Record<string, string>> | undefined): string {
+  if (attributes != null) {
+    const sorted = Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return JSON.stringify([action, sorted]);
+  }
+  // No attributes (the common question, on every call of a service): one text per method, written once.
+  let text = bareQuestions.get(action);
+  if (text === undefined) {
+    if (bareQuestions.size >= MAX_BARE_QUESTIONS) bareQuestions.clear();
+    text = JSON.stringify([action, []]);
+    bareQuestions.set(action, text);
+  }
+  return text;
 }
+
+/** A service has a few dozen methods; the bound only keeps a caller naming random paths from growing the map. */
+const MAX_BARE_QUESTIONS = 1024;
+const bareQuestions = new Map<string, string>();
 
 export class LocalDecisionCache {
   readonly #cache: TokenCache<Decision>;
@@ -43,9 +57,8 @@ export class LocalDecisionCache {
     return this.#cache.size;
   }
 
-  get(key: string): Decision | undefined {
-    const [hash, question] = splitKey(key);
-    const entry = this.#cache.get(hash, question);
+  get(tokenHash: string, question: string): Decision | undefined {
+    const entry = this.#cache.get(tokenHash, question);
     if (!entry) return undefined;
     return { ...entry.value, principal: entry.principal, cached: true, cacheForMs: Math.max(0, entry.expiresAtMs - this.#clock()) };
   }
@@ -54,21 +67,15 @@ export class LocalDecisionCache {
    * Keeps a fresh decision for as long as it may be reused, and returns it with the principal its token's
    * other decisions already share (the same object), if gatehouse described the same principal.
    */
-  set(key: string, decision: Decision, tokenLength: number): Decision {
+  set(tokenHash: string, question: string, decision: Decision, tokenLength: number): Decision {
     if (!this.#cache.enabled || decision.cacheForMs <= 0) return decision;
-    const [hash, question] = splitKey(key);
     // The record holds the principal once; a stored decision keeping its own copy would hold it twice.
     const stored = decision.principal ? { ...decision, principal: undefined } : decision;
-    const held = this.#cache.set(hash, question, stored, decision.principal, this.#clock() + decision.cacheForMs, tokenLength);
+    const held = this.#cache.set(tokenHash, question, stored, decision.principal, this.#clock() + decision.cacheForMs, tokenLength);
     return held === decision.principal ? decision : { ...decision, principal: held };
   }
 
   clear(): void {
     this.#cache.clear();
   }
-}
-
-function splitKey(key: string): [hash: string, question: string] {
-  const at = key.indexOf('\n');
-  return [key.slice(0, at), key.slice(at + 1)];
 }

@@ -89,9 +89,12 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
       .withOnReceiveMetadata((metadata, next) => {
         const header = metadata.get('authorization')[0];
         const token = typeof header === 'string' ? stripBearer(header) : '';
-        const requestId = requestIdFrom(metadata.get('x-request-id')[0]);
+        const sent = metadata.get('x-request-id')[0];
+        // Made for a question to gatehouse, or else when first read: a call answered from the cache makes none.
+        let requestId: string | undefined;
+        const idOf = (): string => (requestId ??= requestIdFrom(sent));
         const admit = (principal: Principal | undefined): void => {
-          context = { method: method.path, principal, token, requestId };
+          context = new AdmittedCall(method.path, principal, token, sent, requestId);
           attachIncomingCall(metadata, context);
           inContext(() => next(metadata));
         };
@@ -105,7 +108,7 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
             else call.sendStatus(deniedStatus(cached));
             return;
           }
-          asked = authClient.authorize(token, method.path, facts, { requestId });
+          asked = authClient.authorize(token, method.path, facts, { requestId: idOf() });
         } catch (err) {
           call.sendStatus(gatehouseFailureStatus(err));
           return;
@@ -114,7 +117,7 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
           .then(
             (decision) => (decision.allowed ? admit(decision.principal) : call.sendStatus(deniedStatus(decision))),
             (err: unknown) => {
-              const refusal = unansweredCall(unanswered, err, method.path, requestId);
+              const refusal = unansweredCall(unanswered, err, method.path, idOf());
               if (refusal) call.sendStatus(refusal);
               else admit(undefined);
             },
@@ -127,6 +130,36 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
       .build();
     return new ServerInterceptingCall(call, new ResponderBuilder().withStart((next) => next(listener)).build());
   };
+}
+
+/**
+ * What `incomingCall()` and `principalOf(call)` give the handler. A class, not an object literal with a getter: with
+ * such a literal (its getter a closure over the call's scope) V8 promoted 4–5 KB more per call to the old generation
+ * (--trace-gc-nvp: 250–350 MB against 50–60 in 45,000 calls), and collecting them cost the service ~9 µs a call.
+ */
+class AdmittedCall implements IncomingCall {
+  readonly #sent: unknown;
+  #requestId: string | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly principal: Principal | undefined,
+    readonly token: string,
+    sent: unknown,
+    requestId: string | undefined,
+  ) {
+    this.#sent = sent;
+    this.#requestId = requestId;
+  }
+
+  get requestId(): string {
+    return (this.#requestId ??= requestIdFrom(this.#sent));
+  }
+
+  /** The same fields a plain object would show. */
+  toJSON(): IncomingCall {
+    return { method: this.method, principal: this.principal, token: this.token, requestId: this.requestId };
+  }
 }
 
 function skipMatcher(entries: readonly string[]): (path: string) => boolean {

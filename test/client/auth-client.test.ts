@@ -93,6 +93,20 @@ describe('AuthClient', () => {
     assert.equal(world.audits().length - before, 4);
     const other = await world.token('reader'); // same client, same claims, another token
     assert.equal((await gate.authorize(other, SAY)).cached, false);
+    // Only admin asked SHOUT: tokens taking turns (each call hashes only a token unlike the one before) keep apart.
+    const roomy = client();
+    await roomy.authorize(admin, SHOUT);
+    await roomy.authorize(reader, SAY);
+    for (const [token, asked] of [
+      [admin, true],
+      [other, false],
+      [other, false],
+      [admin, true],
+      [admin, true],
+      [reader, false],
+    ] as const) {
+      assert.equal(roomy.cached!(token, SHOUT) !== undefined, asked);
+    }
   });
 
   it('the cache is bounded in estimated bytes: many distinct tokens stay under maxBytes, recent ones still hit', async () => {

@@ -47,6 +47,12 @@ describe('server interceptor', () => {
     assert.equal(said.subject, 'reader', 'principalOf(call)');
     assert.equal(said.alsSubject, 'reader', 'incomingCall() after an await in the handler');
     assert.equal(said.requestId, 'req-1', 'the caller’s x-request-id is kept');
+    // Without one (or with one not sane), the handler reads a new id, one per call, answered from the cache or not.
+    const ids = await Promise.all(
+      [undefined, undefined, 'bad id!'].map(async (id) => (await echo.unary('Say', 'hi', bearer(reader, id))).requestId),
+    );
+    for (const id of ids) assert.match(id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(new Set(ids).size, ids.length, 'each call its own id');
     const principal = server.seen.principals.at(-1);
     assert.deepEqual(principal?.roles, ['echo.read']);
     assert.equal(principal?.issuer, world.op.issuer);
