@@ -144,11 +144,13 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   };
   let closed = false;
   // A caller brings the same token on every call for its token's life: hashed once, not on each call (the sha256 is
-  // the dearest step of a cached answer in a loaded service, ~5 µs with the CPU caches cold). The one token held for
-  // it is the latest call's, which that call held anyway; close() lets it go.
+  // the dearest step of a cached answer in a loaded service, ~5 µs with the CPU caches cold). One raw token stays in
+  // memory for it: the latest call's, until a call brings another or close() (at most until its exp, like any token).
   let lastToken: string | undefined;
   let lastHash = '';
   const tokenHash = (token: string): string => {
+    // A string only: a JavaScript caller's Buffer could be refilled with another token's bytes between two calls.
+    if (typeof token !== 'string') return hashToken(token);
     if (token !== lastToken) {
       lastHash = hashToken(token);
       lastToken = token;
@@ -254,6 +256,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     close() {
       closed = true;
       lastToken = undefined;
+      lastHash = '';
       cache.clear();
       raw.close();
     },

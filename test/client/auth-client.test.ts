@@ -107,6 +107,11 @@ describe('AuthClient', () => {
     ] as const) {
       assert.equal(roomy.cached!(token, SHOUT) !== undefined, asked);
     }
+    // A JavaScript caller's Buffer is hashed on every call: refilled, it is another token.
+    const bytes = Buffer.from(admin);
+    assert.equal((await roomy.authorize(bytes as never, SHOUT)).allowed, true);
+    bytes.fill('x');
+    assert.deepEqual(await roomy.authorize(bytes as never, SHOUT).then((d) => [d.allowed, d.cached]), [false, false]);
   });
 
   it('the cache is bounded in estimated bytes: many distinct tokens stay under maxBytes, recent ones still hit', async () => {
