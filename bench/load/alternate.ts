@@ -3,9 +3,9 @@
  * falls on both; each side's figures merge its rounds (calls over total time, percentiles over every sample, CPU
  * over every window).
  *
- * A server's first seconds on a door are its start-up, not its steady state: lazy compilation and the optimizing
- * tiers, measured here at a third of the steady rate for a fresh server's first second. So the first time a scenario
- * drives a server through a door, that side runs once unmeasured before the rounds (both sides alike).
+ * A server's first seconds are its start-up, not its steady state: lazy compilation and the optimizing tiers, measured
+ * here at a third of the steady rate for a fresh server's first second. So the first time a scenario drives a server
+ * through a transport (gRPC or HTTP), that side runs half a segment unmeasured before the rounds (both sides alike).
  */
 import { merge, type LoadFigures, type LoadPool, type PoolJob } from './pool.js';
 import type { WorkerResult } from './job.js';
@@ -17,15 +17,15 @@ export interface Side {
   readonly server?: ServerProcess;
 }
 
-/** Servers (by pid) and the doors they were driven through already. */
+/** Servers (by pid) and the transports they were driven through already. */
 const settled = new Set<string>();
 
 export async function alternate(pool: LoadPool, sides: readonly Side[], rounds: number): Promise<Record<string, LoadFigures>> {
   for (const side of sides) {
-    const key = `${side.server?.pid ?? 'none'} ${side.job.calls.map((call) => call.door).join(',')}`;
+    const key = `${side.server?.pid ?? 'none'} ${side.job.calls.map((call) => (call.door === 'http' ? 'http' : 'grpc')).join(',')}`;
     if (settled.has(key)) continue;
     settled.add(key);
-    await pool.run(side.job, side.server);
+    await pool.run({ ...side.job, durationMs: side.job.durationMs / 2 }, side.server);
   }
   const collected = sides.map(() => ({ results: [] as WorkerResult[], ms: 0, cpu: 0 }));
   for (let r = 0; r < rounds; r++) {

@@ -103,17 +103,9 @@ export function spawnServer<T>(
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-stdout-'));
   const out = openSync(join(dir, 'stdout'), 'a+');
   const child = spawn(process.execPath, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', out, 'pipe'] });
+  // Unlinked at once: the two descriptors keep the file, and nothing is left behind however the harness ends.
+  rmSync(dir, { recursive: true, force: true });
   children.add(child);
-  let emptying: NodeJS.Timeout | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      children.delete(child);
-      clearInterval(emptying);
-      closeSync(out);
-      rmSync(dir, { recursive: true, force: true });
-      resolve();
-    }),
-  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   return new Promise((resolve, reject) => {
@@ -121,6 +113,8 @@ export function spawnServer<T>(
     let offset = 0;
     let partial = '';
     let found = false;
+    let emptying: NodeJS.Timeout | undefined;
+    const exited = new Promise<void>((settle) => child.once('exit', () => settle()));
     const timer = setTimeout(() => {
       clearInterval(reading);
       child.kill('SIGKILL');
@@ -146,7 +140,8 @@ export function spawnServer<T>(
         },
       });
     };
-    const reading = setInterval(() => {
+    /** Reads what the child wrote since; true once the ready line was among it. */
+    const readReady = (): boolean => {
       for (let n = readSync(out, buffer, 0, buffer.length, offset); n > 0; n = readSync(out, buffer, 0, buffer.length, offset)) {
         offset += n;
         partial += buffer.toString('latin1', 0, n);
@@ -155,15 +150,25 @@ export function spawnServer<T>(
       partial = lines.pop()!;
       for (const line of lines) {
         const value = parseReady(Buffer.from(line, 'latin1').toString('utf8'));
-        if (value !== undefined) return ready(value);
+        if (value !== undefined) {
+          ready(value);
+          return true;
+        }
       }
-    }, 10);
+      return false;
+    };
+    const reading = setInterval(readReady, 10);
     void exited.then(() => {
+      children.delete(child);
+      // A child that wrote its ready line and exited between two reads was ready, then gone.
+      if (!found) readReady();
+      clearInterval(emptying);
       if (!found) {
         clearInterval(reading);
         clearTimeout(timer);
         reject(new Error(`${args.join(' ')} exited before it was ready; stderr: ${stderr}`));
       }
+      closeSync(out);
     });
   });
 }
