@@ -107,7 +107,16 @@ export class Authorizer {
 
   /** One decision. `facts`: what the door knows of the call (attributes, the HTTP request) for `when` conditions. */
   async authorize(token: string, action: string, facts?: Facts): Promise<AuthorizeOutcome> {
-    return (await this.authorizeMany(token, [action], facts))[0]!;
+    return this.answer(token, action, facts);
+  }
+
+  /**
+   * {@link authorize}, answered synchronously when no token needs verifying (a cached decision, a public rule, a
+   * path refused before verification): the doors' hot path, with no promise and no microtask. Else a promise.
+   */
+  answer(token: string, action: string, facts?: Facts): AuthorizeOutcome | Promise<AuthorizeOutcome> {
+    const answered = this.answerMany(token, [action], facts);
+    return answered instanceof Promise ? answered.then((outcomes) => outcomes[0]!) : answered[0]!;
   }
 
   /**
@@ -115,6 +124,11 @@ export class Authorizer {
    * whose condition read facts is cached under those facts only (question-key.ts); one that read `now`, never.
    */
   async authorizeMany(token: string, actions: readonly string[], facts?: Facts): Promise<AuthorizeOutcome[]> {
+    return this.answerMany(token, actions, facts);
+  }
+
+  /** {@link authorizeMany}, answered synchronously when no token needs verifying (see {@link answer}). */
+  answerMany(token: string, actions: readonly string[], facts?: Facts): AuthorizeOutcome[] | Promise<AuthorizeOutcome[]> {
     const policy = this.#policy;
     const results: (AuthorizeOutcome | undefined)[] = new Array(actions.length);
     // Keyed by the token itself, so "Bearer <jwt>" and "<jwt>" share one entry.
@@ -142,8 +156,21 @@ export class Authorizer {
       else pending = true;
     }
     if (!pending) return results as AuthorizeOutcome[];
+    return this.#decideVerified(policy, token, tokenHash, bare.length, actions, facts, questions, results);
+  }
 
-    const verified = await this.#verify(token, tokenHash, bare.length);
+  /** The rest of {@link answerMany}: the token verified (or its cached verification), then each open decision. */
+  async #decideVerified(
+    policy: CompiledPolicy,
+    token: string,
+    tokenHash: string,
+    tokenLength: number,
+    actions: readonly string[],
+    facts: Facts | undefined,
+    questions: readonly (string | undefined)[],
+    results: (AuthorizeOutcome | undefined)[],
+  ): Promise<AuthorizeOutcome[]> {
+    const verified = await this.#verify(token, tokenHash, tokenLength);
     for (let i = 0; i < actions.length; i++) {
       if (results[i]) continue;
       if (!verified.valid) {
@@ -160,8 +187,8 @@ export class Authorizer {
       const validUntilMs = decisionValidUntilMs(policy, decision, principal);
       const expiresAtMs = question === undefined ? now : Math.min(principal.expiresAt * 1000, now + this.#maxTtlMs, validUntilMs);
       // A reload between verification and here must not let an old-policy decision into the new cache.
-      if (bare && question !== undefined && policy === this.#policy) {
-        this.#cache.set(tokenHash, question, decision, principal, expiresAtMs, bare.length);
+      if (tokenHash && question !== undefined && policy === this.#policy) {
+        this.#cache.set(tokenHash, question, decision, principal, expiresAtMs, tokenLength);
       }
       results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
     }

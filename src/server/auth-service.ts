@@ -40,12 +40,16 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
         : { valid: false, principal: null, denial: { reason: outcome.reason, message: outcome.message } };
     }),
 
-    Authorize: unary<AuthorizeRequest, AuthorizeResponse>(deps, 'Authorize', async (request, requestId) => {
+    Authorize: unary<AuthorizeRequest, AuthorizeResponse>(deps, 'Authorize', (request, requestId) => {
       checkAction(request.action);
       const started = performance.now();
-      const outcome = await deps.authorizer().authorize(request.token, request.action, { attributes: request.attributes });
-      deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, requestId, 'grpc');
-      return toWireAuthorize(outcome);
+      const respond = (outcome: AuthorizeOutcome): AuthorizeResponse => {
+        deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, requestId, 'grpc');
+        return toWireAuthorize(outcome);
+      };
+      // A cached decision answers at once: no promise, no microtask.
+      const outcome = deps.authorizer().answer(request.token, request.action, { attributes: request.attributes });
+      return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
     }),
 
     AuthorizeBatch: unary<AuthorizeBatchRequest, AuthorizeBatchResponse>(deps, 'AuthorizeBatch', async (request, requestId) => {
@@ -64,7 +68,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
   };
 }
 
-function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request: Req, requestId: string) => Promise<Res>) {
+function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request: Req, requestId: string) => Res | Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const requestId = requestIdFrom(call.metadata.get('x-request-id')[0]);
     // Headers go out only with the answer: a failure is a trailers-only response, which a client's gRPC retry
@@ -80,16 +84,23 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
       fail(new RequestError('INVALID_ARGUMENT', refusal));
       return;
     }
-    handle(call.request, requestId).then(
-      (response) => {
-        call.sendMetadata(requestIdMetadata(requestId));
-        callback(null, response);
-      },
-      (err: unknown) => {
-        if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
-        fail(err);
-      },
-    );
+    const answer = (response: Res): void => {
+      call.sendMetadata(requestIdMetadata(requestId));
+      callback(null, response);
+    };
+    const failed = (err: unknown): void => {
+      if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
+      fail(err);
+    };
+    let answered: Res | Promise<Res>;
+    try {
+      answered = handle(call.request, requestId);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    if (answered instanceof Promise) answered.then(answer, failed);
+    else answer(answered);
   };
 }
 

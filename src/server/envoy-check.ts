@@ -44,27 +44,37 @@ export function envoyCheckHandlers(deps: EnvoyCheckDeps): UntypedServiceImplemen
         callback(toServiceError(err));
         return;
       }
-      check(deps, request).then(
-        (response) => callback(null, response),
-        (err: unknown) => {
-          deps.hooks.onInternalError('Check', err, request.requestId);
-          callback(toServiceError(err));
-        },
-      );
+      const failed = (err: unknown): void => {
+        deps.hooks.onInternalError('Check', err, request.requestId);
+        callback(toServiceError(err));
+      };
+      let answered: WireCheckResponse | Promise<WireCheckResponse>;
+      try {
+        answered = check(deps, request);
+      } catch (err) {
+        failed(err);
+        return;
+      }
+      if (answered instanceof Promise) answered.then((response) => callback(null, response), failed);
+      else callback(null, answered);
     },
   };
 }
 
-async function check(deps: EnvoyCheckDeps, request: EnvoyRequest): Promise<WireCheckResponse> {
+/** A cached decision answers at once (no promise, no microtask); a promise only while a token is being verified. */
+function check(deps: EnvoyCheckDeps, request: EnvoyRequest): WireCheckResponse | Promise<WireCheckResponse> {
   const started = performance.now();
-  const outcome = await decide(deps.authorizer(), request);
-  deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, request.requestId, 'envoy');
-  if (!outcome.allowed) return denyResponse(outcome, request);
-  return allowResponse(outcome, request, deps.stripAuthorization(outcome.issuerId));
+  const respond = (outcome: AuthorizeOutcome): WireCheckResponse => {
+    deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, request.requestId, 'envoy');
+    if (!outcome.allowed) return denyResponse(outcome, request);
+    return allowResponse(outcome, request, deps.stripAuthorization(outcome.issuerId));
+  };
+  const outcome = decide(deps.authorizer(), request);
+  return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
 }
 
 /** A request carrying two tokens is refused as such, before the engine is asked about either. */
-function decide(authorizer: Authorizer, request: EnvoyRequest): Promise<AuthorizeOutcome> {
-  if (typeof request.token !== 'string') return Promise.resolve(authorizeOutcome(request.token, undefined, 0, false));
-  return authorizer.authorize(request.token, request.action, request.facts);
+function decide(authorizer: Authorizer, request: EnvoyRequest): AuthorizeOutcome | Promise<AuthorizeOutcome> {
+  if (typeof request.token !== 'string') return authorizeOutcome(request.token, undefined, 0, false);
+  return authorizer.answer(request.token, request.action, request.facts);
 }

@@ -37,15 +37,21 @@ export function forwardAuthHandler(deps: ForwardAuthDeps): (req: IncomingMessage
   return (req, res) => {
     const ids = req.headersDistinct['x-request-id'];
     const requestId = requestIdFrom(ids?.length === 1 ? ids[0] : undefined);
-    handle(deps, req, res, requestId).catch((err: unknown) => {
-      // Fail closed: an exception anywhere on the path is a refusal, with a fixed message.
+    // Fail closed: an exception anywhere on the path is a refusal, with a fixed message.
+    const failed = (err: unknown): void => {
       deps.hooks.onInternalError(`HTTP ${FORWARD_AUTH_PATH}`, err, requestId);
       refuse(res, requestId, 500, WIRE_REASONS.internal, 'internal error');
-    });
+    };
+    try {
+      handle(deps, req, res, requestId)?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   };
 }
 
-async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+/** Answers at once when the engine can (a cached decision); a promise only while a token is being verified. */
+function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void {
   if (deps.shuttingDown()) {
     refuse(res, requestId, 503, WIRE_REASONS.shuttingDown, 'gatehouse is shutting down; retry on another replica');
     return;
@@ -74,14 +80,14 @@ async function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerRe
   }
   // Attributes: none (a forward has no trusted place for them); the request only if a condition reads it.
   const facts: Facts = { request: () => forwardedRequestFacts(req, forward.method, forward.uri) };
-  answer(res, requestId, await decide(deps, forward.token, action, facts, requestId));
-}
-
-async function decide(deps: ForwardAuthDeps, token: string, action: string, facts: Facts, requestId: string): Promise<AuthorizeOutcome> {
   const started = performance.now();
-  const outcome = await deps.authorizer().authorize(token, action, facts);
-  deps.hooks.onAuthorize(action, outcome, (performance.now() - started) / 1000, requestId, 'http');
-  return outcome;
+  const decided = (outcome: AuthorizeOutcome): void => {
+    deps.hooks.onAuthorize(action, outcome, (performance.now() - started) / 1000, requestId, 'http');
+    answer(res, requestId, outcome);
+  };
+  const outcome = deps.authorizer().answer(forward.token, action, facts);
+  if (outcome instanceof Promise) return outcome.then(decided);
+  decided(outcome);
 }
 
 /**

@@ -18,7 +18,7 @@ describe('a bug on the decision path', () => {
 
   it('is INTERNAL with a fixed message; the log has the error and the request id', async () => {
     const engine = gh.gatehouse.authorizer();
-    engine.authorizeMany = () => {
+    engine.answerMany = () => {
       throw new Error('boom: secret internals');
     };
     try {
@@ -30,7 +30,22 @@ describe('a bug on the decision path', () => {
       assert.ok(logged, 'an error line for the request');
       assert.match(JSON.stringify(logged.err), /boom/);
     } finally {
-      delete (engine as Partial<typeof engine>).authorizeMany;
+      delete (engine as Partial<typeof engine>).answerMany;
+    }
+  });
+
+  it('is the same when the fault comes later, while a token is being verified', async () => {
+    const engine = gh.gatehouse.authorizer();
+    engine.answerMany = () => Promise.reject(new Error('boom: later'));
+    try {
+      await assert.rejects(
+        gh.client.authorize('a.b.c', '/x.v1.X/Y', { requestId: 'bug-2' }),
+        (err: ServiceError) => err.code === status.INTERNAL && err.details === INTERNAL_MESSAGE && !/boom/.test(err.details),
+      );
+      const logged = gh.logs.parsed().find((l) => l.request_id === 'bug-2' && l.level === 'error');
+      assert.match(JSON.stringify(logged?.err), /boom: later/);
+    } finally {
+      delete (engine as Partial<typeof engine>).answerMany;
     }
   });
 });
