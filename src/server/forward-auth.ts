@@ -134,7 +134,9 @@ function forwardedRequestFacts(req: IncomingMessage, method: string, uri: string
   return requestFacts(method, uri, first('x-forwarded-host') ?? first('x-original-host') ?? first('host') ?? '', pairs);
 }
 
+/** Read from `headersDistinct`, as every other header here: node:http builds `headers` in a second pass when asked. */
 function announcesBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const headers = req.headersDistinct;
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && !(length.length === 1 && length[0] === '0'));
 }
