@@ -92,15 +92,17 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
       if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
       fail(err);
     };
-    let answered: Res | Promise<Res>;
+    // Either way, a throw anywhere up to the answer (the engine, the hooks, the response) is the same INTERNAL.
     try {
-      answered = handle(call.request, requestId);
+      const answered = handle(call.request, requestId);
+      if (answered instanceof Promise) {
+        answered.then(answer).catch(failed);
+        return;
+      }
+      answer(answered);
     } catch (err) {
       failed(err);
-      return;
     }
-    if (answered instanceof Promise) answered.then(answer, failed);
-    else answer(answered);
   };
 }
 

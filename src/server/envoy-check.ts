@@ -48,15 +48,17 @@ export function envoyCheckHandlers(deps: EnvoyCheckDeps): UntypedServiceImplemen
         deps.hooks.onInternalError('Check', err, request.requestId);
         callback(toServiceError(err));
       };
-      let answered: WireCheckResponse | Promise<WireCheckResponse>;
+      // Either way, a throw anywhere up to the answer (the engine, the hooks, the response) is the same INTERNAL.
       try {
-        answered = check(deps, request);
+        const answered = check(deps, request);
+        if (answered instanceof Promise) {
+          answered.then((response) => callback(null, response)).catch(failed);
+          return;
+        }
+        callback(null, answered);
       } catch (err) {
         failed(err);
-        return;
       }
-      if (answered instanceof Promise) answered.then((response) => callback(null, response), failed);
-      else callback(null, answered);
     },
   };
 }

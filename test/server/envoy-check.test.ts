@@ -61,6 +61,30 @@ describe('Envoy ext_authz v3 Check', () => {
     await issuer?.close();
   });
 
+  it('a bug on the decision path is INTERNAL, whether it comes at once or while a token is verified: never an allow', async () => {
+    const engine = gh.gatehouse.authorizer();
+    const faults = [
+      () => {
+        throw new Error('boom: now');
+      },
+      () => Promise.reject(new Error('boom: later')),
+    ];
+    for (const fault of faults) {
+      engine.answerMany = fault as never;
+      try {
+        const err = await envoy.check({ path: '/orders/1', headers: [bearer(reader)] }).then(
+          () => assert.fail('the request was answered'),
+          (e: ServiceError) => e,
+        );
+        assert.equal(err.code, status.INTERNAL);
+        assert.doesNotMatch(err.details, /boom/);
+      } finally {
+        delete (engine as Partial<typeof engine>).answerMany;
+      }
+    }
+    assert.equal((await envoy.check({ path: '/orders/1', headers: [bearer(reader)] })).http_response, 'ok_response');
+  });
+
   it('allows an HTTP request: identity headers overwrite forged ones, other x-gatehouse-* are removed, principal in metadata', async () => {
     const response = await envoy.check({
       path: '/orders/42?expand=items',
