@@ -21,8 +21,7 @@ import { channelOptions, type Keepalive, type LoadBalancing, type RetryPolicy } 
 import { decisionFromWire, verifyResultFromWire, type Decision, type VerifyResult } from './decision.js';
 import { watchConnections } from './connection-watch.js';
 import { GatehouseClientError, optionsError } from './errors.js';
-import { LocalDecisionCache, questionText, type CacheSize } from './local-cache.js';
-import { hashToken } from '../contract/token-cache.js';
+import { LocalDecisionCache, questionText, TokenHasher, type CacheSize } from './local-cache.js';
 import { stderrLogger, type ClientLogger } from './logger.js';
 import { isLoopbackTarget } from './loopback-target.js';
 import { createClientMetrics, type ClientMetrics, type Registry } from './metrics.js';
@@ -143,20 +142,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     Verify: { maxResends: resends, budget, onResend: () => metrics.resend('Verify') },
   };
   let closed = false;
-  // A caller brings the same token on every call for its token's life: hashed once, not on each call (the sha256 is
-  // the dearest step of a cached answer in a loaded service, ~5 µs with the CPU caches cold). One raw token stays in
-  // memory for it: the latest call's, until a call brings another or close() (at most until its exp, like any token).
-  let lastToken: string | undefined;
-  let lastHash = '';
-  const tokenHash = (token: string): string => {
-    // A string only: a JavaScript caller's Buffer could be refilled with another token's bytes between two calls.
-    if (typeof token !== 'string') return hashToken(token);
-    if (token !== lastToken) {
-      lastHash = hashToken(token);
-      lastToken = token;
-    }
-    return lastHash;
-  };
+  const tokens = new TokenHasher();
 
   /** One attempt: the answer, or the ServiceError it failed with (or a coded error if it could not be sent). */
   function attempt<Req, Res>(method: 'Authorize' | 'Verify', request: Req, metadata: Metadata, deadline: number): Promise<Res> {
@@ -225,7 +211,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     },
     cached(token, action, attributes) {
       if (closed || !cache.enabled) return undefined;
-      const decision = cache.get(tokenHash(token), questionText(action, attributes));
+      const decision = cache.get(tokens.hash(token), questionText(action, attributes));
       if (!decision) return undefined;
       metrics.cache('hit');
       if (!decision.allowed) metrics.denial(decision.reason);
@@ -234,7 +220,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     async authorize(token, action, attributes, callOptions) {
       // Closed means closed: not even a cached allow (a shutdown hook must not leave a half-open service).
       if (closed) throw closedError('Authorize');
-      const hash = tokenHash(token);
+      const hash = tokens.hash(token);
       const question = questionText(action, attributes);
       let decision = cache.get(hash, question);
       if (cache.enabled) metrics.cache(decision ? 'hit' : 'miss');
@@ -255,8 +241,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     cacheSize: () => cache.size,
     close() {
       closed = true;
-      lastToken = undefined;
-      lastHash = '';
+      tokens.forget();
       cache.clear();
       raw.close();
     },
