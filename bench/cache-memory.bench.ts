@@ -8,7 +8,7 @@
 import { validateConfig } from '../src/config/load.js';
 import { createAuthorizer } from '../src/decisions/create-authorizer.js';
 import { measuredByteEstimate } from '../src/contract/cache-bytes.js';
-import { toWirePrincipal } from '../src/contract/wire-principal.js';
+import { preparePrincipal } from '../src/server/prepared-responses.js';
 import { LOOPBACK_AUDIENCE, startLoopbackIssuer } from '../test/verification/loopback-issuer.js';
 import { writeResults } from './lib/measure.js';
 
@@ -61,7 +61,7 @@ for (const [name, claims] of Object.entries(shapes)) {
       const outcome = await authorizer.authorize(token, ACTION);
       if (!outcome.allowed || !outcome.principal)
         throw new Error(`not allowed: ${outcome.allowed ? '' : `${outcome.reason} ${outcome.message}`}`);
-      toWirePrincipal(outcome.principal);
+      preparePrincipal(outcome.principal, true); // its bytes, as held for a principal answered about again
     }
     const after = heap();
     const perToken = Math.round((after - before) / N);

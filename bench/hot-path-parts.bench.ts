@@ -53,27 +53,40 @@ const principal = {
 const outcome = { allowed: true, principal, issuerId: 'bench', rule: 'orders-read', cacheForMs: 59_000, cached: true } as const;
 const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
 
+/**
+ * An Authorize response about `principalOf()`, encoded as the tree's server does: the principal written straight to
+ * bytes (prepared-responses.ts preparePrincipal, `keep` as for a cached principal), else (an older tree) through its
+ * wire form and the prepared or plain encoder.
+ */
+async function authorizeEncoder(tree: string, principalOf: () => typeof principal, keep: boolean): Promise<() => unknown> {
+  const proto = await import(`${tree}/src/contract/proto.ts`);
+  const wire = await import(`${tree}/src/contract/wire-principal.ts`);
+  const { durationFromMs } = await import(`${tree}/src/contract/wire-duration.ts`);
+  const response = (p: unknown) => ({ allowed: true, principal: p, denial: null, rule: 'orders-read', cacheFor: durationFromMs(59_000) });
+  let prepared: any;
+  try {
+    prepared = await import(`${tree}/src/server/prepared-responses.ts`);
+  } catch {
+    // an older tree: the plain proto-loader encoder
+    const serialize = (proto.loadGatehouseProto()[proto.AUTH_SERVICE_NAME] as ServiceDefinition).Authorize!.responseSerialize;
+    return () => serialize(response(wire.toWirePrincipal(principalOf())));
+  }
+  const encode = prepared.responseEncoders(proto.loadGatehouseTypes()).Authorize;
+  if (prepared.preparePrincipal) return () => encode(response(prepared.preparePrincipal(principalOf(), keep)));
+  return () => encode(response(wire.toWirePrincipal(principalOf(), keep)));
+}
+
 type Part = (tree: string) => Promise<() => unknown>;
 const parts: Record<string, Part> = {
-  async 'encode AuthorizeResponse (cached principal)'(tree) {
-    const proto = await import(`${tree}/src/contract/proto.ts`);
-    const wire = await import(`${tree}/src/contract/wire-principal.ts`);
-    const { durationFromMs } = await import(`${tree}/src/contract/wire-duration.ts`);
-    let serialize = (proto.loadGatehouseProto()[proto.AUTH_SERVICE_NAME] as ServiceDefinition).Authorize!.responseSerialize;
-    try {
-      const prepared = await import(`${tree}/src/server/prepared-responses.ts`);
-      serialize = prepared.responseEncoders(proto.loadGatehouseTypes()).Authorize;
-    } catch {
-      // an older tree: the plain proto-loader encoder
-    }
-    return () =>
-      serialize({
-        allowed: true,
-        principal: wire.toWirePrincipal(principal),
-        denial: null,
-        rule: 'orders-read',
-        cacheFor: durationFromMs(59_000),
-      });
+  'encode AuthorizeResponse (cached principal)': (tree) => authorizeEncoder(tree, () => principal, true),
+  // A token seen once (cold): a new principal object every call, its claims as a fresh JSON.parse would give them.
+  'encode AuthorizeResponse (fresh principal)': (tree) => {
+    let n = 0;
+    return authorizeEncoder(
+      tree,
+      () => ({ ...principal, subject: `cold-${n}`, claims: { ...principal.claims, sub: `cold-${n++}` } }),
+      false,
+    );
   },
   async 'Envoy Check allowed answer (build + encode)'(tree) {
     const proto = await import(`${tree}/src/contract/proto.ts`);

@@ -3,30 +3,12 @@ import type { WirePrincipal } from './messages.js';
 import type { Principal } from './principal.js';
 import { fromStruct, toStruct } from './struct.js';
 
-/** A cached decision reuses its Principal object: convert each one once (claims to Struct is the costly part). */
-const converted = new WeakMap<Principal, WirePrincipal>();
-const kept = new WeakSet<WirePrincipal>();
-
 /**
- * The wire form of a principal, converted once per Principal object when `keep` (a principal served from a cache,
- * which will be answered about again); otherwise converted and not remembered: for a token seen once, a WeakMap
- * entry costs more garbage collection (~1.9 µs, measured) than it could ever save.
+ * The wire form of a principal: the reference mapping, which principalFromWire undoes. The server writes a
+ * principal's bytes straight from it (src/server/principal-writer.ts), to the bytes this form encodes to.
  */
-export function toWirePrincipal(principal: Principal, keep = true): WirePrincipal {
-  let wire = converted.get(principal);
-  if (!wire) {
-    wire = convert(principal);
-    if (keep) {
-      converted.set(principal, wire);
-      kept.add(wire);
-    }
-  }
-  return wire;
-}
-
-/** True for a wire principal toWirePrincipal remembered: one worth preparing its bytes for. */
-export function isKeptWirePrincipal(wire: WirePrincipal): boolean {
-  return kept.has(wire);
+export function toWirePrincipal(principal: Principal): WirePrincipal {
+  return convert(principal);
 }
 
 /** The principal a gatehouse.v1.Principal describes: frozen, like the one the server built. */

@@ -7,7 +7,7 @@ import { stripBearer } from '../contract/bearer.js';
 import type { Clock } from '../verification/clock.js';
 import { isTokenError } from '../verification/errors.js';
 import type { Principal } from '../contract/principal.js';
-import { verifyToken, type VerificationContext } from '../verification/verify-token.js';
+import { verifyTokenNow, type VerificationContext } from '../verification/verify-token.js';
 import { authorize, decideWithoutToken, decisionValidUntilMs } from '../policy/authorize.js';
 import { claimsChallenge } from '../policy/auth-context.js';
 import { authorizationEndpoint } from '../verification/authorization-endpoint.js';
@@ -84,25 +84,33 @@ export class Authorizer {
 
   /** Who the token speaks for. A token verified before (and not yet expired) is served from the cache. */
   async verify(token: string): Promise<VerifyOutcome> {
+    return this.check(token);
+  }
+
+  /** {@link verify}, answered synchronously when nothing needs fetching (see verifyTokenNow). Else a promise. */
+  check(token: string): VerifyOutcome | Promise<VerifyOutcome> {
     const bare = stripBearer(token);
     this.#forgetIfKeysRemoved();
-    return this.#verify(token, bare ? hashToken(bare) : '', bare.length);
+    return this.#verify(token, this.#tokenHash(bare), bare.length);
   }
 
   /** The callers have already dropped what a removed key invalidated (#forgetIfKeysRemoved). */
-  async #verify(token: string, tokenHash: string, tokenLength: number): Promise<VerifyOutcome> {
+  #verify(token: string, tokenHash: string, tokenLength: number): VerifyOutcome | Promise<VerifyOutcome> {
     const hit = tokenHash ? this.#cache.verified(tokenHash) : undefined;
     if (hit) return this.#revoked(hit) ?? { valid: true, principal: hit, cached: true };
+    let verified: Principal | Promise<Principal>;
     try {
-      const verified = await verifyToken(this.verification, token);
-      const principal = tokenHash ? this.#cache.setVerified(tokenHash, verified, tokenLength) : verified;
-      return this.#revoked(principal) ?? { valid: true, principal, cached: false };
+      verified = verifyTokenNow(this.verification, token);
     } catch (err) {
-      if (isTokenError(err)) {
-        return { valid: false, reason: err.reason, message: err.message, detail: err.detail, issuerId: err.issuerId };
-      }
-      throw err;
+      return refusalOf(err);
     }
+    if (verified instanceof Promise) return verified.then((principal) => this.#verified(principal, tokenHash, tokenLength), refusalOf);
+    return this.#verified(verified, tokenHash, tokenLength);
+  }
+
+  #verified(verified: Principal, tokenHash: string, tokenLength: number): VerifyOutcome {
+    const principal = tokenHash ? this.#cache.setVerified(tokenHash, verified, tokenLength) : verified;
+    return this.#revoked(principal) ?? { valid: true, principal, cached: false };
   }
 
   /** One decision. `facts`: what the door knows of the call (attributes, the HTTP request) for `when` conditions. */
@@ -131,9 +139,9 @@ export class Authorizer {
   answerMany(token: string, actions: readonly string[], facts?: Facts): AuthorizeOutcome[] | Promise<AuthorizeOutcome[]> {
     const policy = this.#policy;
     const results: (AuthorizeOutcome | undefined)[] = new Array(actions.length);
-    // Keyed by the token itself, so "Bearer <jwt>" and "<jwt>" share one entry.
+    // Keyed by the token itself, so "Bearer <jwt>" and "<jwt>" share one entry; with the cache off, not hashed at all.
     const bare = stripBearer(token);
-    const tokenHash = bare ? hashToken(bare) : '';
+    const tokenHash = this.#tokenHash(bare);
     this.#forgetIfKeysRemoved();
     let pending = false;
     const questions: (string | undefined)[] = new Array(actions.length);
@@ -147,7 +155,7 @@ export class Authorizer {
       }
       const question = questionKey(policy, action, facts);
       questions[i] = question;
-      const hit = bare && question !== undefined ? this.#cache.get(tokenHash, question) : undefined;
+      const hit = tokenHash && question !== undefined ? this.#cache.get(tokenHash, question) : undefined;
       // Every cached decision was made for a verified principal (token refusals are not cached); a revocation
       // loaded since is checked on the cached principal, so it is never served past the list.
       const revoked = hit?.principal && this.#revoked(hit.principal);
@@ -160,7 +168,7 @@ export class Authorizer {
   }
 
   /** The rest of {@link answerMany}: the token verified (or its cached verification), then each open decision. */
-  async #decideVerified(
+  #decideVerified(
     policy: CompiledPolicy,
     token: string,
     tokenHash: string,
@@ -169,8 +177,25 @@ export class Authorizer {
     facts: Facts | undefined,
     questions: readonly (string | undefined)[],
     results: (AuthorizeOutcome | undefined)[],
-  ): Promise<AuthorizeOutcome[]> {
-    const verified = await this.#verify(token, tokenHash, tokenLength);
+  ): AuthorizeOutcome[] | Promise<AuthorizeOutcome[]> {
+    const verified = this.#verify(token, tokenHash, tokenLength);
+    if (verified instanceof Promise) {
+      return verified.then((outcome) => this.#decide(policy, outcome, tokenHash, tokenLength, actions, facts, questions, results));
+    }
+    return this.#decide(policy, verified, tokenHash, tokenLength, actions, facts, questions, results);
+  }
+
+  /** Each open decision of {@link answerMany}, for the token's verification outcome. */
+  #decide(
+    policy: CompiledPolicy,
+    verified: VerifyOutcome,
+    tokenHash: string,
+    tokenLength: number,
+    actions: readonly string[],
+    facts: Facts | undefined,
+    questions: readonly (string | undefined)[],
+    results: (AuthorizeOutcome | undefined)[],
+  ): AuthorizeOutcome[] {
     for (let i = 0; i < actions.length; i++) {
       if (results[i]) continue;
       if (!verified.valid) {
@@ -193,6 +218,11 @@ export class Authorizer {
       results[i] = this.#fromDecision(decision, principal, expiresAtMs, false);
     }
     return results as AuthorizeOutcome[];
+  }
+
+  /** The cache's key for a bare token; '' (nothing cached, nothing looked up) for none, or with the cache off. */
+  #tokenHash(bare: string): string {
+    return bare && this.#cache.enabled ? hashToken(bare) : '';
   }
 
   /** A provider dropped a key: nothing verified with it may be served from a cache any more. */
@@ -228,4 +258,10 @@ export class Authorizer {
     const uri = authorizationEndpoint(this.verification, principal);
     return uri ? claimsChallenge(uri, decision.challengeFor) : undefined;
   }
+}
+
+/** A token's refusal as an outcome; anything else (a defect) is thrown on, for the door to answer INTERNAL. */
+function refusalOf(err: unknown): TokenRefusal {
+  if (isTokenError(err)) return { valid: false, reason: err.reason, message: err.message, detail: err.detail, issuerId: err.issuerId };
+  throw err;
 }

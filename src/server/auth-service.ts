@@ -3,20 +3,18 @@
  * policy outcomes are response values; only a failed call is a status (mapped in to-status.ts).
  */
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type {
-  AuthorizeBatchRequest,
-  AuthorizeBatchResponse,
-  AuthorizeRequest,
-  AuthorizeResponse,
-  VerifyRequest,
-  VerifyResponse,
-} from '../contract/messages.js';
+import type { AuthorizeBatchRequest, AuthorizeRequest, VerifyRequest } from '../contract/messages.js';
 import type { Authorizer } from '../decisions/authorizer.js';
-import type { AuthorizeOutcome } from '../decisions/outcome.js';
+import type { AuthorizeOutcome, VerifyOutcome } from '../decisions/outcome.js';
 import type { DecisionHooks } from './telemetry-hooks.js';
 import { requestIdFrom } from '../contract/request-id.js';
 import { durationFromMs } from '../contract/wire-duration.js';
-import { toWirePrincipal } from '../contract/wire-principal.js';
+import {
+  preparePrincipal,
+  type PreparedAuthorizeBatchResponse,
+  type PreparedAuthorizeResponse,
+  type PreparedVerifyResponse,
+} from './prepared-responses.js';
 import { RequestError, toServiceError } from './to-status.js';
 import { MAX_ACTION_LENGTH, MAX_BATCH_ACTIONS, refuseAttributes } from './request-limits.js';
 import { refusalOf } from './tolerant-service.js';
@@ -31,19 +29,23 @@ export interface AuthServiceDeps {
 
 export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplementation {
   return {
-    Verify: unary<VerifyRequest, VerifyResponse>(deps, 'Verify', async (request, requestId) => {
+    Verify: unary<VerifyRequest, PreparedVerifyResponse>(deps, 'Verify', (request, requestId) => {
       const started = performance.now();
-      const outcome = await deps.authorizer().verify(request.token);
-      deps.hooks.onVerify(outcome, (performance.now() - started) / 1000, outcome.valid && outcome.cached, requestId);
-      return outcome.valid
-        ? { valid: true, principal: toWirePrincipal(outcome.principal, outcome.cached), denial: null }
-        : { valid: false, principal: null, denial: { reason: outcome.reason, message: outcome.message } };
+      const respond = (outcome: VerifyOutcome): PreparedVerifyResponse => {
+        deps.hooks.onVerify(outcome, (performance.now() - started) / 1000, outcome.valid && outcome.cached, requestId);
+        return outcome.valid
+          ? { valid: true, principal: preparePrincipal(outcome.principal, outcome.cached), denial: null }
+          : { valid: false, principal: null, denial: { reason: outcome.reason, message: outcome.message } };
+      };
+      // A held key (or a cached verification) answers at once: no promise, no microtask.
+      const outcome = deps.authorizer().check(request.token);
+      return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
     }),
 
-    Authorize: unary<AuthorizeRequest, AuthorizeResponse>(deps, 'Authorize', (request, requestId) => {
+    Authorize: unary<AuthorizeRequest, PreparedAuthorizeResponse>(deps, 'Authorize', (request, requestId) => {
       checkAction(request.action);
       const started = performance.now();
-      const respond = (outcome: AuthorizeOutcome): AuthorizeResponse => {
+      const respond = (outcome: AuthorizeOutcome): PreparedAuthorizeResponse => {
         deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, requestId, 'grpc');
         return toWireAuthorize(outcome);
       };
@@ -52,7 +54,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
     }),
 
-    AuthorizeBatch: unary<AuthorizeBatchRequest, AuthorizeBatchResponse>(deps, 'AuthorizeBatch', async (request, requestId) => {
+    AuthorizeBatch: unary<AuthorizeBatchRequest, PreparedAuthorizeBatchResponse>(deps, 'AuthorizeBatch', async (request, requestId) => {
       if (request.actions.length === 0) throw new RequestError('INVALID_ARGUMENT', 'actions is empty');
       if (request.actions.length > MAX_BATCH_ACTIONS) {
         throw new RequestError('INVALID_ARGUMENT', `at most ${MAX_BATCH_ACTIONS} actions per batch`);
@@ -62,7 +64,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       const outcomes = await deps.authorizer().authorizeMany(request.token, request.actions, { attributes: request.attributes });
       const seconds = (performance.now() - started) / 1000;
       outcomes.forEach((outcome, i) => deps.hooks.onAuthorize(request.actions[i]!, outcome, seconds, requestId, 'grpc'));
-      // One principal for every action: remembered at once, or the batch would convert it once per action.
+      // One principal for every action: remembered at once, or the batch would write it once per action.
       return { results: outcomes.map((outcome) => toWireAuthorize(outcome, true)) };
     }),
   };
@@ -118,11 +120,11 @@ function checkAction(action: string): void {
     throw new RequestError('INVALID_ARGUMENT', `action is longer than ${MAX_ACTION_LENGTH} characters`);
 }
 
-/** `keep`: remember the principal's wire form (and so its bytes); by default when it was served from the cache. */
-function toWireAuthorize(outcome: AuthorizeOutcome, keep = outcome.cached): AuthorizeResponse {
+/** `keep`: remember the principal's bytes; by default when it was served from the cache. */
+function toWireAuthorize(outcome: AuthorizeOutcome, keep = outcome.cached): PreparedAuthorizeResponse {
   return {
     allowed: outcome.allowed,
-    principal: outcome.principal ? toWirePrincipal(outcome.principal, keep) : null,
+    principal: outcome.principal ? preparePrincipal(outcome.principal, keep) : null,
     denial: outcome.allowed ? null : { reason: outcome.reason, message: outcome.message, challenge: outcome.challenge ?? '' },
     rule: outcome.rule,
     cacheFor: durationFromMs(outcome.cacheForMs),

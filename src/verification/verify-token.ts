@@ -25,7 +25,16 @@ export interface VerificationContext {
 /** Header parameters that name a key. Keys come only from the configured issuer, never from the token. */
 const EMBEDDED_KEY_PARAMS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
+/** Raw token → Principal; every refusal a rejected TokenError. */
 export async function verifyToken(context: VerificationContext, rawToken: string): Promise<Principal> {
+  return verifyTokenNow(context, rawToken);
+}
+
+/**
+ * {@link verifyToken}, answered synchronously when nothing needs fetching (the issuer routed and its key held: the
+ * common case), with no promise and no microtask; a refusal found then is thrown. Else a promise, as verifyToken.
+ */
+export function verifyTokenNow(context: VerificationContext, rawToken: string): Principal | Promise<Principal> {
   // Bytes, as configured (a character may take several: at most 3 per UTF-16 unit); the length check first spares
   // the scan for huge input, and the scan is needed only when the characters could outnumber the bound's third.
   const { maxTokenBytes } = context;
@@ -43,15 +52,23 @@ export async function verifyToken(context: VerificationContext, rawToken: string
 
   const iss = payload.iss;
   if (typeof iss !== 'string' || !iss) throw new TokenError('CLAIMS_INVALID', 'the token has no "iss" claim');
-  const source = routeNow(context, iss, payload.tid, payload.aud) ?? (await routeIssuer(context, iss, payload.tid, payload.aud));
-  try {
-    // A held key answers without a wait: the common case does no await at all past this function's own.
-    const verified = verifyForSource(context, source, jws, alg);
-    return verified instanceof Promise ? await verified : verified;
-  } catch (err) {
-    // Once routed, a refusal is attributed to the configured issuer (logs and metrics by issuer).
+  const source = routeNow(context, iss, payload.tid, payload.aud);
+  if (source) return verifyRouted(context, source, jws, alg);
+  return routeIssuer(context, iss, payload.tid, payload.aud).then((routed) => verifyRouted(context, routed, jws, alg));
+}
+
+/** Once routed, a refusal is attributed to the configured issuer (logs and metrics by issuer). */
+function verifyRouted(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Principal | Promise<Principal> {
+  const attributed = (err: unknown): never => {
     if (err instanceof TokenError) err.issuerId ??= source.issuerId;
     throw err;
+  };
+  try {
+    // A held key answers without a wait: the common case awaits nothing.
+    const verified = verifyForSource(context, source, jws, alg);
+    return verified instanceof Promise ? verified.catch(attributed) : verified;
+  } catch (err) {
+    return attributed(err);
   }
 }
 

@@ -1,5 +1,6 @@
-// The prepared response encoders (principal bytes encoded once, per-call fields written around them) produce the
-// plain encoder's bytes, so the wire format is unchanged whatever a response holds.
+// The prepared response encoders (principal bytes written straight from the engine's principal, once per cached one,
+// per-call fields written around them) produce the plain encoder's bytes, so the wire format is unchanged whatever a
+// response holds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceDefinition } from '@grpc/grpc-js';
@@ -7,12 +8,13 @@ import type { AuthorizeResponse, VerifyResponse, WirePrincipal } from '../../src
 import type { Principal } from '../../src/contract/principal.js';
 import { AUTH_SERVICE_NAME, loadGatehouseProto, loadGatehouseTypes } from '../../src/contract/proto.js';
 import { durationFromMs } from '../../src/contract/wire-duration.js';
-import { isKeptWirePrincipal, toWirePrincipal } from '../../src/contract/wire-principal.js';
+import { toWirePrincipal } from '../../src/contract/wire-principal.js';
 import { preparedBytes } from '../../src/server/prepared-bytes.js';
-import { responseEncoders, withPreparedResponses } from '../../src/server/prepared-responses.js';
+import { preparePrincipal, responseEncoders, withPreparedResponses, type Prepared } from '../../src/server/prepared-responses.js';
 
 const plain = loadGatehouseProto()[AUTH_SERVICE_NAME] as ServiceDefinition;
 const prepared = responseEncoders(loadGatehouseTypes());
+const principalType = loadGatehouseTypes().lookupType('gatehouse.v1.Principal');
 
 const principal: Principal = {
   issuer: 'https://login.microsoftonline.com/t/v2.0',
@@ -32,14 +34,23 @@ const principal: Principal = {
 };
 const bare: Principal = { ...principal, roles: [], scopes: [], groups: [], groupsOverage: false, tokenVersion: '', claims: {} };
 
-const authorizeResponses: AuthorizeResponse[] = [
-  { allowed: true, principal: toWirePrincipal(principal), denial: null, rule: 'orders-read', cacheFor: durationFromMs(60_000) },
+/** A response as a handler builds it, with the engine's principal: in its wire form for the plain encoder. */
+type Case<T extends { principal: WirePrincipal | null }> = Omit<T, 'principal'> & { principal: Principal | null };
+const wireOf = <T extends { principal: WirePrincipal | null }>(c: Case<T>): T =>
+  ({ ...c, principal: c.principal && toWirePrincipal(c.principal) }) as T;
+const preparedOf = <T extends { principal: WirePrincipal | null }>(c: Case<T>, keep = true): Prepared<T> => ({
+  ...c,
+  principal: c.principal && preparePrincipal(c.principal, keep),
+});
+
+const authorizeResponses: Case<AuthorizeResponse>[] = [
+  { allowed: true, principal, denial: null, rule: 'orders-read', cacheFor: durationFromMs(60_000) },
   // The same principal again, another per-call cache_for (the prepared bytes are reused).
-  { allowed: true, principal: toWirePrincipal(principal), denial: null, rule: 'orders-read', cacheFor: durationFromMs(1_234) },
-  { allowed: true, principal: toWirePrincipal(bare), denial: null, rule: '', cacheFor: durationFromMs(0) },
+  { allowed: true, principal, denial: null, rule: 'orders-read', cacheFor: durationFromMs(1_234) },
+  { allowed: true, principal: bare, denial: null, rule: '', cacheFor: durationFromMs(0) },
   {
     allowed: false,
-    principal: toWirePrincipal(principal),
+    principal,
     denial: { reason: 'AUTH_CONTEXT_REQUIRED', message: 'step up', challenge: 'Bearer realm="", claims="eyJ9"' },
     rule: 'orders-write',
     cacheFor: durationFromMs(30_500),
@@ -54,8 +65,8 @@ const authorizeResponses: AuthorizeResponse[] = [
   { allowed: false, principal: null, denial: { reason: 'TOKEN_MISSING', message: 'no token' }, rule: '', cacheFor: null },
   { allowed: true, principal: null, denial: null, rule: 'public', cacheFor: { seconds: 3_000_000_000, nanos: 999_000_000 } },
 ];
-const verifyResponses: VerifyResponse[] = [
-  { valid: true, principal: toWirePrincipal(principal), denial: null },
+const verifyResponses: Case<VerifyResponse>[] = [
+  { valid: true, principal, denial: null },
   { valid: false, principal: null, denial: { reason: 'SIGNATURE_INVALID', message: 'bad signature' } },
 ];
 
@@ -64,23 +75,29 @@ const decode = (name: string, bytes: Buffer) => plain[name]!.responseDeserialize
 describe('prepared AuthService responses', () => {
   it('Authorize: the plain encoder bytes, per-call fields included, and they decode to the same message', () => {
     for (const response of authorizeResponses) {
-      const expected = plain.Authorize!.responseSerialize(response);
-      const actual = prepared.Authorize(response);
-      assert.deepEqual(actual, expected, JSON.stringify(response));
-      assert.deepEqual(decode('Authorize', actual), decode('Authorize', expected));
+      for (const keep of [true, false]) {
+        const expected = plain.Authorize!.responseSerialize(wireOf(response));
+        const actual = prepared.Authorize(preparedOf(response, keep));
+        assert.deepEqual(actual, expected, JSON.stringify(response));
+        assert.deepEqual(decode('Authorize', actual), decode('Authorize', expected));
+      }
     }
     // And twice for the same principal object, after its bytes were prepared.
-    assert.deepEqual(prepared.Authorize(authorizeResponses[0]!), plain.Authorize!.responseSerialize(authorizeResponses[0]!));
+    assert.deepEqual(
+      prepared.Authorize(preparedOf(authorizeResponses[0]!)),
+      plain.Authorize!.responseSerialize(wireOf(authorizeResponses[0]!)),
+    );
   });
 
   it('Verify and AuthorizeBatch: the plain encoder bytes', () => {
     for (const response of verifyResponses) {
-      assert.deepEqual(prepared.Verify(response), plain.Verify!.responseSerialize(response));
+      assert.deepEqual(prepared.Verify(preparedOf(response)), plain.Verify!.responseSerialize(wireOf(response)));
     }
     for (const results of [authorizeResponses, authorizeResponses.slice(0, 1), []]) {
-      const expected = plain.AuthorizeBatch!.responseSerialize({ results });
-      assert.deepEqual(prepared.AuthorizeBatch({ results }), expected);
-      assert.deepEqual(decode('AuthorizeBatch', prepared.AuthorizeBatch({ results })), decode('AuthorizeBatch', expected));
+      const expected = plain.AuthorizeBatch!.responseSerialize({ results: results.map(wireOf) });
+      const actual = prepared.AuthorizeBatch({ results: results.map((r) => preparedOf(r)) });
+      assert.deepEqual(actual, expected);
+      assert.deepEqual(decode('AuthorizeBatch', actual), decode('AuthorizeBatch', expected));
     }
   });
 
@@ -94,29 +111,35 @@ describe('prepared AuthService responses', () => {
     }
   });
 
-  it('a principal not worth keeping (served fresh, not from a cache) is encoded to the same bytes and remembered nowhere', () => {
+  it('a principal not worth keeping (served fresh, not from a cache) is written to the same bytes and remembered nowhere', () => {
     const once = { ...principal, subject: 'seen-once' };
-    const wire = toWirePrincipal(once, false);
-    assert.equal(isKeptWirePrincipal(wire), false);
-    assert.notEqual(toWirePrincipal(once, false), wire, 'converted again: nothing was remembered');
-    const response = { allowed: true, principal: wire, denial: null, rule: 'orders-read', cacheFor: durationFromMs(0) };
-    assert.deepEqual(prepared.Authorize(response), plain.Authorize!.responseSerialize(response));
-    const keptWire = toWirePrincipal(once);
-    assert.equal(isKeptWirePrincipal(keptWire), true);
-    assert.equal(toWirePrincipal(once, false), keptWire, 'once kept, every later call gets the same one');
-    const principalBytes = preparedBytes<WirePrincipal>(loadGatehouseTypes().lookupType('gatehouse.v1.Principal'), isKeptWirePrincipal);
-    assert.equal(principalBytes(keptWire), principalBytes(keptWire), 'kept: prepared once');
-    assert.notEqual(principalBytes(wire), principalBytes(wire), 'not kept: encoded each time');
-    assert.deepEqual(Buffer.from(principalBytes(wire)), Buffer.from(principalBytes(keptWire)));
+    const fresh = preparePrincipal(once, false);
+    assert.notEqual(preparePrincipal(once, false), fresh, 'written again: nothing was remembered');
+    const keptBytes = preparePrincipal(once, true);
+    assert.equal(preparePrincipal(once, true), keptBytes, 'kept: prepared once');
+    assert.equal(preparePrincipal(once, false), keptBytes, 'once kept, every later call gets the same bytes');
+    assert.deepEqual(Buffer.from(fresh), Buffer.from(keptBytes));
+    assert.deepEqual(Buffer.from(keptBytes), Buffer.from(principalType.encode(principalType.fromObject(toWirePrincipal(once))).finish()));
+  });
+
+  it('kept principal bytes: in a buffer of their own (never a slice of the shared pool)', () => {
+    const bytes = preparePrincipal(principal, true);
+    assert.equal(bytes.byteOffset, 0);
+    assert.equal(bytes.buffer.byteLength, bytes.length);
+    assert.notEqual(preparePrincipal(bare, true), bytes);
   });
 
   it('prepared bytes: encoded once per object, in a buffer of their own (never a slice of the shared pool)', () => {
-    const principalBytes = preparedBytes<object>(loadGatehouseTypes().lookupType('gatehouse.v1.Principal'));
-    const wire = toWirePrincipal(principal);
-    const bytes = principalBytes(wire);
-    assert.equal(principalBytes(wire), bytes);
+    const structType = loadGatehouseTypes().lookupType('google.protobuf.Struct');
+    const structBytes = preparedBytes<object>(structType);
+    const struct = { fields: { sub: { stringValue: 'alice' } } };
+    const bytes = structBytes(struct);
+    assert.equal(structBytes(struct), bytes);
     assert.equal(bytes.byteOffset, 0);
     assert.equal(bytes.buffer.byteLength, bytes.length);
-    assert.notEqual(principalBytes(toWirePrincipal(bare)), bytes);
+    assert.notEqual(structBytes({ fields: {} }), bytes);
+    const once = preparedBytes<object>(structType, () => false);
+    assert.notEqual(once(struct), once(struct), 'not worth keeping: encoded each time');
+    assert.deepEqual(Buffer.from(once(struct)), Buffer.from(bytes));
   });
 });

@@ -1,0 +1,90 @@
+// The principal written straight to bytes is the plain encoder's principal, byte for byte: for the principals a
+// verified token gives (any JSON in its claims, whatever member names and nesting), and for hostile member names.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { Principal } from '../../src/contract/principal.js';
+import { loadGatehouseTypes } from '../../src/contract/proto.js';
+import { principalFromWire, toWirePrincipal } from '../../src/contract/wire-principal.js';
+import { principalBytes } from '../../src/server/principal-writer.js';
+
+const principalType = loadGatehouseTypes().lookupType('gatehouse.v1.Principal');
+const plainBytes = (p: Principal) => Buffer.from(principalType.encode(principalType.fromObject(toWirePrincipal(p))).finish());
+const written = (p: Principal) => Buffer.from(principalBytes(p));
+
+const base: Principal = {
+  issuer: 'https://login.microsoftonline.com/t/v2.0',
+  issuerId: 'contoso',
+  subject: 'alice',
+  tenantId: 't',
+  objectId: 'o',
+  clientId: 'app',
+  roles: ['Orders.Read', 'Orders.Write'],
+  scopes: ['user_impersonation'],
+  groups: ['g1'],
+  groupsOverage: false,
+  appOnly: false,
+  expiresAt: 1_800_000_000,
+  tokenVersion: '2.0',
+  claims: { sub: 'alice' },
+};
+
+describe('principal writer', () => {
+  it('writes the plain encoder bytes for the claims JSON.parse gives, hostile member names included', () => {
+    const claims = JSON.parse(
+      '{"sub":"alice","2":"numbered members first","1":[],"__proto__":{"roles":["Admin"]},"constructor":"c","e":"é€😀\\ud800",' +
+        '"n":-0,"big":1099511627776,"neg":-1.5e-300,"yes":true,"no":false,"nothing":null,"empty":{},"nested":{"list":[1,"two",false,null,{"deep":[[]]}],"__proto__":1}}',
+    ) as Record<string, unknown>;
+    for (const p of [
+      { ...base, claims },
+      { ...base, roles: [], scopes: [], groups: [], tenantId: '', objectId: '', clientId: '', tokenVersion: '', claims: {} },
+      { ...base, appOnly: true, groupsOverage: true, expiresAt: 1_800_000_000.9 },
+    ]) {
+      assert.deepEqual(written(p), plainBytes(p));
+    }
+  });
+
+  it('a "__proto__" member is left out, as the plain path left it, and never becomes a prototype on the way back', () => {
+    const claims = JSON.parse('{"sub":"alice","__proto__":{"isAdmin":true}}') as Record<string, unknown>;
+    const back = principalFromWire(
+      principalType.toObject(principalType.decode(principalBytes({ ...base, claims })), {
+        defaults: true,
+        arrays: true,
+        objects: true,
+        longs: Number,
+        enums: String,
+      }) as never,
+    );
+    assert.deepEqual(Object.keys(back.claims), ['sub']);
+    assert.equal((back.claims as { isAdmin?: unknown }).isAdmin, undefined);
+  });
+
+  it('property: any principal with any JSON claims is written to the plain encoder bytes', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const principal = fc.record({
+      issuer: text,
+      issuerId: text,
+      subject: text,
+      tenantId: text,
+      objectId: text,
+      clientId: text,
+      roles: fc.array(text, { maxLength: 4 }),
+      scopes: fc.array(text, { maxLength: 4 }),
+      groups: fc.array(text, { maxLength: 4 }),
+      groupsOverage: fc.boolean(),
+      appOnly: fc.boolean(),
+      expiresAt: fc.integer({ min: 0, max: 2 ** 40 }),
+      tokenVersion: text,
+      claims: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 }),
+    });
+    fc.assert(
+      fc.property(principal, (p) => {
+        // As a token's claims arrive: through JSON (a dictionary's __proto__ key as an own member, -0 as 0).
+        const claims = JSON.parse(JSON.stringify(p.claims)) as Record<string, unknown>;
+        const value = { ...p, claims } as Principal;
+        assert.deepEqual(written(value), plainBytes(value));
+      }),
+      { numRuns: 300, seed: 0x5eed },
+    );
+  });
+});
