@@ -20,7 +20,7 @@ import type { BenchContext } from './context.js';
 // The verification core as it ships (runtime.ts): the built modules by default.
 const { validateConfig } = (await import(gatehouseModule('config/load'))) as typeof LoadModule;
 const { createVerificationContext } = (await import(gatehouseModule('verification/verifier'))) as typeof VerifierModule;
-const { verifyToken } = (await import(gatehouseModule('verification/verify-token'))) as typeof VerifyTokenModule;
+const { verifyTokenNow } = (await import(gatehouseModule('verification/verify-token'))) as typeof VerifyTokenModule;
 
 export async function inProcessVerify(ctx: BenchContext): Promise<void> {
   const { issuer } = ctx.issuer;
@@ -49,7 +49,8 @@ export async function inProcessVerify(ctx: BenchContext): Promise<void> {
       crypto_verify: () => {
         if (!verify('sha256', data, keyOptions, signature)) throw new Error('bad signature');
       },
-      gatehouse_verifyToken: () => verifyToken(verification, token),
+      // The engine's call (authorizer.ts): synchronous with the key held, as verifyToken's promise is not.
+      gatehouse_verifyToken: () => verifyTokenNow(verification, token),
       jose_jwtVerify: () => jwtVerify(token, remote, { issuer, audience: BENCH_AUDIENCE, algorithms: [alg] }),
       jsonwebtoken_jwks_rsa: () =>
         new Promise<void>((resolve, reject) =>

@@ -54,7 +54,11 @@ function isAppOnly(
 function scopeList(payload: Readonly<Record<string, unknown>>): string[] {
   const raw = payload.scp ?? payload.scope;
   if (raw === undefined) return [];
-  if (typeof raw === 'string') return raw.split(' ').filter((s) => s !== '');
+  if (typeof raw === 'string') {
+    // Runs of spaces, one at either end, or none at all leave empty items: filtered out only when there can be any.
+    const scopes = raw.split(' ');
+    return raw === '' || raw.includes('  ') || raw.startsWith(' ') || raw.endsWith(' ') ? scopes.filter((s) => s !== '') : scopes;
+  }
   if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) return raw as string[];
   throw new TokenError('CLAIMS_INVALID', 'the token\'s "scp" claim is neither a string nor a list of strings');
 }

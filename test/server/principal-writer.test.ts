@@ -35,8 +35,25 @@ describe('principal writer', () => {
       '{"sub":"alice","2":"numbered members first","1":[],"__proto__":{"roles":["Admin"]},"constructor":"c","e":"é€😀\\ud800",' +
         '"n":-0,"big":1099511627776,"neg":-1.5e-300,"yes":true,"no":false,"nothing":null,"empty":{},"nested":{"list":[1,"two",false,null,{"deep":[[]]}],"__proto__":1}}',
     ) as Record<string, unknown>;
+    const lone = '\ud800';
+    const long = (n: number, c = 'x') => c.repeat(n);
+    const big = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`claim-${i}`, { list: [long(60), i, null, [true]] }]));
     for (const p of [
       { ...base, claims },
+      // Strings either side of protobufjs's 40-character switch, lone surrogates included; lengths past one byte.
+      {
+        ...base,
+        subject: `${long(38)}${lone}`,
+        issuer: `${long(39)}${lone}`,
+        objectId: `${lone}${long(45)}é😀`,
+        roles: [long(39), long(40), `😀${long(38)}`, `${long(200)}${lone}\udc00`],
+        claims: { s39: long(39, 'é'), s40: long(40, '€'), deep: { a: { b: { c: [long(300), [long(130)]] } } } },
+      },
+      // Past the scratch buffer's first size (it grows), and lengths of two and three bytes.
+      { ...base, claims: big },
+      // An expiry the fast path does not take: written the plain way.
+      { ...base, expiresAt: -5 },
+      { ...base, expiresAt: 2 ** 60 },
       { ...base, roles: [], scopes: [], groups: [], tenantId: '', objectId: '', clientId: '', tokenVersion: '', claims: {} },
       { ...base, appOnly: true, groupsOverage: true, expiresAt: 1_800_000_000.9 },
     ]) {
@@ -60,7 +77,7 @@ describe('principal writer', () => {
   });
 
   it('property: any principal with any JSON claims is written to the plain encoder bytes', () => {
-    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', minLength: 36, maxLength: 80 }));
     const principal = fc.record({
       issuer: text,
       issuerId: text,
@@ -73,7 +90,7 @@ describe('principal writer', () => {
       groups: fc.array(text, { maxLength: 4 }),
       groupsOverage: fc.boolean(),
       appOnly: fc.boolean(),
-      expiresAt: fc.integer({ min: 0, max: 2 ** 40 }),
+      expiresAt: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.double({ min: 0, max: 2 ** 53, noNaN: true })),
       tokenVersion: text,
       claims: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 }),
     });

@@ -44,6 +44,20 @@ describe('Entra ID tokens', () => {
       await ctx.keyCache.start();
     });
 
+    it('splits scp on single spaces, and drops the empty items of leading, trailing or repeated ones', async () => {
+      for (const [scp, scopes] of [
+        ['orders.read', ['orders.read']],
+        ['orders.read orders.write', ['orders.read', 'orders.write']],
+        [' orders.read', ['orders.read']],
+        ['orders.read ', ['orders.read']],
+        ['orders.read   orders.write', ['orders.read', 'orders.write']],
+        ['', []],
+      ] as const) {
+        const p = await verifyToken(ctx, await mint({ version: 2, claims: { azp: 'v2-client', scp } }));
+        assert.deepEqual(p.scopes, scopes, JSON.stringify(scp));
+      }
+    });
+
     it('verifies a v2 user token: issuer, tenant, object, azp client, roles, scopes split from scp, groups', async () => {
       const token = await mint({
         version: 2,
