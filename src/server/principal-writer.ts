@@ -41,8 +41,13 @@ const VALUE = { null: 1 << 3, number: (2 << 3) | 1, string: (3 << 3) | 2, bool: 
 const LIST_VALUES = (1 << 3) | 2;
 /** protobufjs writes strings this short with its own loop (writer_buffer.js), longer ones with Buffer#utf8Write. */
 const JS_UTF8_BELOW = 40;
+/** protobufjs's util.recursionLimit: a message nested deeper is refused by its fromObject and encode, and its decode. */
+const MAX_DEPTH = 100;
+/** The scratch buffer's size; one grown past KEEP_BYTES for a huge principal is let go after it. */
+const SCRATCH_BYTES = 16 * 1024;
+const KEEP_BYTES = 64 * 1024;
 
-let buf = Buffer.allocUnsafeSlow(16 * 1024);
+let buf = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 let pos = 0;
 let plainType: ReturnType<ReturnType<typeof loadGatehouseTypes>['lookupType']> | undefined;
 
@@ -57,6 +62,7 @@ export function principalBytes(principal: Principal): Buffer {
   writePrincipal(principal, seconds);
   const out = Buffer.allocUnsafe(pos);
   buf.copy(out, 0, 0, pos);
+  if (buf.length > KEEP_BYTES) buf = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   return out;
 }
 
@@ -82,13 +88,18 @@ function writePrincipal(p: Principal, seconds: number): void {
   close(timestamp);
   optionalString(P.tokenVersion, p.tokenVersion);
   const claims = open(P.claims);
-  struct(p.claims);
+  struct(p.claims, 1);
   close(claims);
   varint(P.groupsOverage);
   varint(p.groupsOverage ? 1 : 0);
 }
 
-function struct(object: Readonly<Record<string, unknown>>): void {
+/**
+ * A Struct at message depth `depth` (the Principal is 0), its members' Values one deeper. Past MAX_DEPTH the plain
+ * path throws, and so does this (claims nested ~50 JSON levels deep): bytes no protobufjs reader would decode.
+ */
+function struct(object: Readonly<Record<string, unknown>>, depth: number): void {
+  if (depth > MAX_DEPTH) throw new Error('maximum nesting depth exceeded');
   for (const key of Object.keys(object)) {
     // A "__proto__" member (JSON.parse keeps it as an own one) never reached the plain path's Struct: assigning it
     // set the prototype of the fields object instead. Left out here alike, so no reader rebuilds it as a prototype.
@@ -96,14 +107,17 @@ function struct(object: Readonly<Record<string, unknown>>): void {
     const entry = open(STRUCT_FIELD);
     string(ENTRY_KEY, key);
     const value = open(ENTRY_VALUE);
-    valueOf(object[key]);
+    valueOf(object[key], depth + 1);
     close(value);
     close(entry);
   }
 }
 
-/** As struct.ts toValue, then protobufjs: a Value holds exactly one kind. */
-function valueOf(value: unknown): void {
+/**
+ * As struct.ts toValue, then protobufjs: a Value holds exactly one kind. A Value's depth is even (its Struct or
+ * ListValue odd), so the limit falls on those, checked where they open.
+ */
+function valueOf(value: unknown, depth: number): void {
   if (value === null || value === undefined) {
     varint(VALUE.null);
     varint(0);
@@ -117,16 +131,18 @@ function valueOf(value: unknown): void {
     varint(VALUE.bool);
     varint(value ? 1 : 0);
   } else if (Array.isArray(value)) {
+    // A ListValue one deeper than its Value, and its items one deeper again.
+    if (depth + 1 > MAX_DEPTH) throw new Error('maximum nesting depth exceeded');
     const list = open(VALUE.list);
     for (const item of value) {
       const entry = open(LIST_VALUES);
-      valueOf(item);
+      valueOf(item, depth + 2);
       close(entry);
     }
     close(list);
   } else if (typeof value === 'object') {
     const nested = open(VALUE.struct);
-    struct(value as Record<string, unknown>);
+    struct(value as Record<string, unknown>, depth + 1);
     close(nested);
   } else string(VALUE.string, String(value));
 }

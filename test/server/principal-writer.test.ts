@@ -49,8 +49,11 @@ describe('principal writer', () => {
         roles: [long(39), long(40), `😀${long(38)}`, `${long(200)}${lone}\udc00`],
         claims: { s39: long(39, 'é'), s40: long(40, '€'), deep: { a: { b: { c: [long(300), [long(130)]] } } } },
       },
-      // Past the scratch buffer's first size (it grows), and lengths of two and three bytes.
+      // Past the scratch buffer's first size (it grows), and lengths of two and three bytes; past the size it keeps
+      // (let go after), then smaller ones again.
       { ...base, claims: big },
+      { ...base, claims: { huge: long(200_000), list: [long(70_000, 'é')] } },
+      { ...base, claims },
       // An expiry the fast path does not take: written the plain way.
       { ...base, expiresAt: -5 },
       { ...base, expiresAt: 2 ** 60 },
@@ -74,6 +77,41 @@ describe('principal writer', () => {
     );
     assert.deepEqual(Object.keys(back.claims), ['sub']);
     assert.equal((back.claims as { isAdmin?: unknown }).isAdmin, undefined);
+  });
+
+  it('claims nested past the depth limit of protobufjs are refused as the plain path refuses them, at the same depth', () => {
+    const nested = (depth: number, wrap: (inner: unknown) => unknown, leaf: unknown = 'leaf'): unknown => {
+      let value: unknown = leaf;
+      for (let i = 0; i < depth; i++) value = wrap(value);
+      return value;
+    };
+    const outcome = (encode: () => Buffer) => {
+      try {
+        return encode().toString('hex');
+      } catch (err) {
+        return `throws ${(err as Error).message}`;
+      }
+    };
+    let refused = 0;
+    for (const wrap of [(v: unknown) => [v], (v: unknown) => ({ d: v }), (v: unknown) => [{ d: v }]]) {
+      // The innermost Value a string, an empty list or an empty struct: each kind of message at the limit.
+      for (const leaf of ['leaf', [], {}]) {
+        for (let depth = 40; depth <= 55; depth++) {
+          const p = { ...base, claims: { d: nested(depth, wrap, leaf) } };
+          const plain = outcome(() => plainBytes(p));
+          assert.equal(
+            outcome(() => written(p)),
+            plain,
+            `depth ${depth}, leaf ${JSON.stringify(leaf)}`,
+          );
+          if (plain.startsWith('throws')) refused += 1;
+        }
+      }
+    }
+    assert.ok(refused > 0, 'the range reaches the limit');
+    // Far past it: a plain Error, no stack overflow, and the next principal is written whole.
+    assert.throws(() => principalBytes({ ...base, claims: { d: nested(20_000, (v) => [v]) } }), /maximum nesting depth exceeded/);
+    assert.deepEqual(written(base), plainBytes(base));
   });
 
   it('property: any principal with any JSON claims is written to the plain encoder bytes', () => {
