@@ -64,10 +64,16 @@ const authorizeResponses: Case<AuthorizeResponse>[] = [
   },
   { allowed: false, principal: null, denial: { reason: 'TOKEN_MISSING', message: 'no token' }, rule: '', cacheFor: null },
   { allowed: true, principal: null, denial: null, rule: 'public', cacheFor: { seconds: 3_000_000_000, nanos: 999_000_000 } },
+  // A rule not all ASCII, parts of a duration no allow has, a rule longer than a one-byte length.
+  { allowed: true, principal, denial: null, rule: 'règle-\ud800', cacheFor: durationFromMs(5_000) },
+  { allowed: true, principal, denial: null, rule: 'r', cacheFor: { seconds: -1, nanos: -5 } },
+  { allowed: true, principal, denial: null, rule: 'r', cacheFor: { seconds: 2 ** 60, nanos: 1.5 } },
+  { allowed: true, principal, denial: null, rule: 'x'.repeat(300), cacheFor: { seconds: 1, nanos: 0 } },
 ];
 const verifyResponses: Case<VerifyResponse>[] = [
   { valid: true, principal, denial: null },
   { valid: false, principal: null, denial: { reason: 'SIGNATURE_INVALID', message: 'bad signature' } },
+  { valid: false, principal: null, denial: null },
 ];
 
 const decode = (name: string, bytes: Buffer) => plain[name]!.responseDeserialize(bytes);
