@@ -47,7 +47,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       const started = performance.now();
       const respond = (outcome: AuthorizeOutcome): PreparedAuthorizeResponse => {
         deps.hooks.onAuthorize(request.action, outcome, (performance.now() - started) / 1000, requestId, 'grpc');
-        return toWireAuthorize(outcome);
+        return preparedAuthorize(outcome);
       };
       // A cached decision answers at once: no promise, no microtask.
       const outcome = deps.authorizer().answer(request.token, request.action, { attributes: request.attributes });
@@ -65,7 +65,7 @@ export function authServiceHandlers(deps: AuthServiceDeps): UntypedServiceImplem
       const seconds = (performance.now() - started) / 1000;
       outcomes.forEach((outcome, i) => deps.hooks.onAuthorize(request.actions[i]!, outcome, seconds, requestId, 'grpc'));
       // One principal for every action: remembered at once, or the batch would write it once per action.
-      return { results: outcomes.map((outcome) => toWireAuthorize(outcome, true)) };
+      return { results: outcomes.map((outcome) => preparedAuthorize(outcome, true)) };
     }),
   };
 }
@@ -121,7 +121,7 @@ function checkAction(action: string): void {
 }
 
 /** `keep`: remember the principal's bytes; by default when it was served from the cache. */
-function toWireAuthorize(outcome: AuthorizeOutcome, keep = outcome.cached): PreparedAuthorizeResponse {
+function preparedAuthorize(outcome: AuthorizeOutcome, keep = outcome.cached): PreparedAuthorizeResponse {
   return {
     allowed: outcome.allowed,
     principal: outcome.principal ? preparePrincipal(outcome.principal, keep) : null,
