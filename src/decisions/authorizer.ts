@@ -164,25 +164,10 @@ export class Authorizer {
       else pending = true;
     }
     if (!pending) return results as AuthorizeOutcome[];
-    return this.#decideVerified(policy, token, tokenHash, bare.length, actions, facts, questions, results);
-  }
-
-  /** The rest of {@link answerMany}: the token verified (or its cached verification), then each open decision. */
-  #decideVerified(
-    policy: CompiledPolicy,
-    token: string,
-    tokenHash: string,
-    tokenLength: number,
-    actions: readonly string[],
-    facts: Facts | undefined,
-    questions: readonly (string | undefined)[],
-    results: (AuthorizeOutcome | undefined)[],
-  ): AuthorizeOutcome[] | Promise<AuthorizeOutcome[]> {
-    const verified = this.#verify(token, tokenHash, tokenLength);
-    if (verified instanceof Promise) {
-      return verified.then((outcome) => this.#decide(policy, outcome, tokenHash, tokenLength, actions, facts, questions, results));
-    }
-    return this.#decide(policy, verified, tokenHash, tokenLength, actions, facts, questions, results);
+    // The rest: the token verified (or its cached verification), then each open decision.
+    const decide = (verified: VerifyOutcome) => this.#decide(policy, verified, tokenHash, bare.length, actions, facts, questions, results);
+    const verified = this.#verify(token, tokenHash, bare.length);
+    return verified instanceof Promise ? verified.then(decide) : decide(verified);
   }
 
   /** Each open decision of {@link answerMany}, for the token's verification outcome. */
