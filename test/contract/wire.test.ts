@@ -1,9 +1,9 @@
 // The conversions both sides share: what the server writes, the client library reads back unchanged.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Principal } from '../../src/contract/principal.js';
 import { durationFromMs, msFromDuration } from '../../src/contract/wire-duration.js';
 import { principalFromWire, toWirePrincipal } from '../../src/contract/wire-principal.js';
+import { entraPrincipal } from '../helpers/principal.js';
 
 describe('wire conversions', () => {
   it('Duration ⇄ milliseconds: whole milliseconds, never negative, absent is 0', () => {
@@ -16,23 +16,8 @@ describe('wire conversions', () => {
     assert.equal(msFromDuration(undefined), 0);
   });
 
-  it('Principal ⇄ gatehouse.v1.Principal: the same principal back, frozen; converted once per object', () => {
-    const principal: Principal = {
-      issuer: 'https://login.microsoftonline.com/t/v2.0',
-      issuerId: 'contoso',
-      subject: 'alice',
-      tenantId: 't',
-      objectId: 'o',
-      clientId: 'app',
-      roles: ['Orders.Read'],
-      scopes: ['user_impersonation'],
-      groups: ['g1'],
-      groupsOverage: false,
-      appOnly: false,
-      expiresAt: 1_800_000_000,
-      tokenVersion: '2.0',
-      claims: { sub: 'alice', nested: { list: [1, 'two', true, null] } },
-    };
+  it('Principal ⇄ gatehouse.v1.Principal: the same principal back, frozen', () => {
+    const principal = entraPrincipal({ groups: ['g1'], claims: { sub: 'alice', nested: { list: [1, 'two', true, null] } } });
     const wire = toWirePrincipal(principal);
     const back = principalFromWire(wire);
     assert.deepEqual(back, principal);

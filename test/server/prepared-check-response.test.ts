@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Principal } from '../../src/contract/principal.js';
+import { entraPrincipal } from '../helpers/principal.js';
 import { ENVOY_AUTHORIZATION_SERVICE, loadEnvoyAuthProto, loadEnvoyAuthTypes } from '../../src/contract/proto.js';
 import { authorizeOutcome, type AllowedOutcome, type DeniedOutcome } from '../../src/decisions/outcome.js';
 import { allow } from '../../src/policy/decision.js';
@@ -14,22 +15,7 @@ import { checkResponseEncoder, withPreparedCheckResponse } from '../../src/serve
 const plain = (loadEnvoyAuthProto()[ENVOY_AUTHORIZATION_SERVICE] as ServiceDefinition).Check!;
 const prepared = checkResponseEncoder(loadEnvoyAuthTypes());
 
-const principal: Principal = {
-  issuer: 'https://login.microsoftonline.com/t/v2.0',
-  issuerId: 'contoso',
-  subject: 'alice',
-  tenantId: 't',
-  objectId: 'o',
-  clientId: 'app',
-  roles: ['Orders.Read', 'Odd,Role é'],
-  scopes: ['user_impersonation'],
-  groups: [],
-  groupsOverage: false,
-  appOnly: false,
-  expiresAt: 1_800_000_000,
-  tokenVersion: '2.0',
-  claims: { sub: 'alice' },
-};
+const principal = entraPrincipal({ roles: ['Orders.Read', 'Odd,Role é'] });
 const request = (foreign: string[], grpc = false): EnvoyRequest => ({
   action: 'GET /orders/1',
   grpc,

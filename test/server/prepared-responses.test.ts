@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { AuthorizeResponse, VerifyResponse, WirePrincipal } from '../../src/contract/messages.js';
 import type { Principal } from '../../src/contract/principal.js';
+import { entraPrincipal } from '../helpers/principal.js';
 import { AUTH_SERVICE_NAME, loadGatehouseProto, loadGatehouseTypes } from '../../src/contract/proto.js';
 import { durationFromMs } from '../../src/contract/wire-duration.js';
 import { toWirePrincipal } from '../../src/contract/wire-principal.js';
@@ -16,22 +17,12 @@ const plain = loadGatehouseProto()[AUTH_SERVICE_NAME] as ServiceDefinition;
 const prepared = responseEncoders(loadGatehouseTypes());
 const principalType = loadGatehouseTypes().lookupType('gatehouse.v1.Principal');
 
-const principal: Principal = {
-  issuer: 'https://login.microsoftonline.com/t/v2.0',
-  issuerId: 'contoso',
-  subject: 'alice',
-  tenantId: 't',
-  objectId: 'o',
-  clientId: 'app',
+const principal = entraPrincipal({
   roles: ['Orders.Read', 'Orders.Write'],
-  scopes: ['user_impersonation'],
   groups: ['g1', 'g2'],
   groupsOverage: true,
-  appOnly: false,
-  expiresAt: 1_800_000_000,
-  tokenVersion: '2.0',
   claims: { sub: 'alice', n: 1.5, big: 2 ** 40, yes: true, nothing: null, nested: { list: [1, 'two', false, null, { deep: 'é€😀' }] } },
-};
+});
 const bare: Principal = { ...principal, roles: [], scopes: [], groups: [], groupsOverage: false, tokenVersion: '', claims: {} };
 
 /** A response as a handler builds it, with the engine's principal: in its wire form for the plain encoder. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Principal } from '../../src/contract/principal.js';
+import { entraPrincipal } from '../helpers/principal.js';
 import { loadGatehouseTypes } from '../../src/contract/proto.js';
 import { principalFromWire, toWirePrincipal } from '../../src/contract/wire-principal.js';
 import { principalBytes } from '../../src/server/principal-writer.js';
@@ -12,22 +13,7 @@ const principalType = loadGatehouseTypes().lookupType('gatehouse.v1.Principal');
 const plainBytes = (p: Principal) => Buffer.from(principalType.encode(principalType.fromObject(toWirePrincipal(p))).finish());
 const written = (p: Principal) => Buffer.from(principalBytes(p));
 
-const base: Principal = {
-  issuer: 'https://login.microsoftonline.com/t/v2.0',
-  issuerId: 'contoso',
-  subject: 'alice',
-  tenantId: 't',
-  objectId: 'o',
-  clientId: 'app',
-  roles: ['Orders.Read', 'Orders.Write'],
-  scopes: ['user_impersonation'],
-  groups: ['g1'],
-  groupsOverage: false,
-  appOnly: false,
-  expiresAt: 1_800_000_000,
-  tokenVersion: '2.0',
-  claims: { sub: 'alice' },
-};
+const base = entraPrincipal({ roles: ['Orders.Read', 'Orders.Write'], groups: ['g1'] });
 
 describe('principal writer', () => {
   it('writes the plain encoder bytes for the claims JSON.parse gives, hostile member names included', () => {
