@@ -10,7 +10,6 @@ import type { Authorizer } from './decisions/authorizer.js';
 import { RunningEngine } from './decisions/running-engine.js';
 import { PolicyError } from './policy/compile-rules.js';
 import { createAdmission } from './server/admission.js';
-import { grpcAdmissionInterceptor } from './server/grpc-admission.js';
 import { startGrpcServer } from './server/grpc-server.js';
 import { admittedHandler } from './server/http-admission.js';
 import { forwardAuthHandler } from './server/forward-auth.js';
@@ -160,7 +159,8 @@ export async function startGatehouse(config: Config, deps: GatehouseDeps): Promi
     authorizer: () => engine.authorizer,
     stripAuthorization: (issuerId) => stripAuthorization(engine.config, issuerId),
     hooks,
-    interceptors: [grpcMetricsInterceptor(metrics.grpc), grpcAdmissionInterceptor(admission)],
+    interceptors: [grpcMetricsInterceptor(metrics.grpc)],
+    admission,
   });
   preinitialiseGrpcMetrics(metrics.grpc, grpc.methods);
   let http;

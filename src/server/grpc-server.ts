@@ -22,12 +22,15 @@ import {
   loadGatehouseProto,
   loadGatehouseTypes,
 } from '../contract/proto.js';
+import type { Admission } from './admission.js';
 import { authServiceHandlers, type AuthServiceDeps } from './auth-service.js';
 import { envoyCheckHandlers, type EnvoyCheckDeps } from './envoy-check.js';
+import { admittedHandlers } from './grpc-admission.js';
 import { checkResponseEncoder, withPreparedCheckResponse } from './prepared-check-response.js';
 import { responseEncoders, withPreparedResponses } from './prepared-responses.js';
 import type { TlsReloader } from './tls-reloader.js';
 import { tolerantService } from './tolerant-service.js';
+import type { Door } from './telemetry-hooks.js';
 
 /** Streams in flight per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the peer's stack. */
 export const MAX_CONCURRENT_STREAMS = 100;
@@ -42,6 +45,8 @@ export interface GrpcServerOptions extends Omit<AuthServiceDeps, 'shuttingDown'>
   readonly maxConnectionAge?: { readonly ageMs: number; readonly graceMs: number };
   /** server.tls, re-read when its files change; absent: plaintext (loopback, sidecar, or a mesh with mTLS). */
   readonly tls?: TlsReloader | undefined;
+  /** server.max_inflight over the AuthService and Envoy Check handlers (grpc-admission.ts); absent: no bound. */
+  readonly admission?: Admission;
   /** Outermost first: metrics and logging before anything that may reject. */
   readonly interceptors?: ServerInterceptor[];
 }
@@ -87,10 +92,15 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     interceptors: options.interceptors ?? [],
   });
   const authService = withPreparedResponses(bounded(packageDefinition, AUTH_SERVICE_NAME), responseEncoders(loadGatehouseTypes()));
-  server.addService(authService, authServiceHandlers({ ...options, shuttingDown: () => shuttingDown }));
+  const admitted = (door: Door, handlers: UntypedServiceImplementation) =>
+    options.admission ? admittedHandlers(options.admission, door, handlers) : handlers;
+  server.addService(authService, admitted('grpc', authServiceHandlers({ ...options, shuttingDown: () => shuttingDown })));
   server.addService(
     withPreparedCheckResponse(bounded(envoyDefinition, ENVOY_AUTHORIZATION_SERVICE), checkResponseEncoder(loadEnvoyAuthTypes())),
-    envoyCheckHandlers({ ...options, stripAuthorization: options.stripAuthorization ?? (() => false), shuttingDown: () => shuttingDown }),
+    admitted(
+      'envoy',
+      envoyCheckHandlers({ ...options, stripAuthorization: options.stripAuthorization ?? (() => false), shuttingDown: () => shuttingDown }),
+    ),
   );
 
   const services = ['', AUTH_SERVICE_NAME, ENVOY_AUTHORIZATION_SERVICE];
