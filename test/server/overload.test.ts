@@ -1,13 +1,14 @@
 // server.max_inflight: past it, calls are shed at once on every door (RESOURCE_EXHAUSTED, trailers-only; 503 with
 // Retry-After) while the admitted ones are still pending; health, readiness and metrics are never shed; every admitted
-// call then completes correctly, and gatehouse_shed_calls_total counts exactly the shed calls. No timing: the admitted
-// calls are held in flight by the identity provider's first key fetch, which the test gates.
+// call then completes correctly, and gatehouse_shed_calls_total counts exactly the shed calls; a call its client cancels
+// keeps its slot while its work goes on. No timing: the admitted calls are held in flight by the identity provider's
+// first key fetch, which the test gates.
 import assert from 'node:assert/strict';
 import { connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { credentials, makeClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeClientConstructor, status, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { AUTH_SERVICE_NAME } from '../../src/contract/proto.js';
+import { AUTH_SERVICE_NAME, loadGatehouseProto } from '../../src/contract/proto.js';
 import { OVERLOADED_MESSAGE } from '../../src/server/admission.js';
 import type { Fetch } from '../../src/verification/fetch-json.js';
 import { EnvoyTestClient } from '../helpers/envoy-client.js';
@@ -182,6 +183,60 @@ describe('overload: server.max_inflight', () => {
       assert.equal(valueOf(await scrape(), 'gatehouse_shed_calls_total', { door: 'grpc' }), shedBefore, 'and nothing was shed');
     } finally {
       session.destroy();
+    }
+  });
+});
+
+describe('overload: a call its client cancels', () => {
+  let issuer: LoopbackIssuer;
+  let gh: TestGatehouse;
+  let gate: ReturnType<typeof gatedFetch>;
+
+  before(async () => {
+    issuer = await startLoopbackIssuer();
+    gate = gatedFetch();
+    gh = await startTestGatehouse(
+      {
+        issuers: [{ id: 'idp', type: 'oidc', issuer: issuer.issuer, audiences: [LOOPBACK_AUDIENCE] }],
+        rules: [{ id: 'orders', actions: [ACTION], any_roles: ['Orders.Read'] }],
+        server: { max_inflight: 1 },
+        keys: { fetch_timeout: '60s' },
+      },
+      { level: 'silent', fetch: gate.fetch, waitForKeys: false },
+    );
+  });
+  after(async () => {
+    gate.open();
+    await gh?.close();
+    await issuer?.close();
+  });
+
+  it('keeps its slot until its handler has done the work (the key fetch it waits on), then gives it back', async () => {
+    const token = issuer.token({ claims: { roles: ['Orders.Read'] } });
+    const scrape = async () => parseExposition((await gh.gatehouse.metrics.exposition()).body);
+    const inFlight = async () => valueOf(await scrape(), 'gatehouse_inflight_calls', { door: 'grpc' }) ?? 0;
+    const AuthService = makeClientConstructor(loadGatehouseProto()[AUTH_SERVICE_NAME] as ServiceDefinition, AUTH_SERVICE_NAME);
+    const raw = new AuthService(gh.address, credentials.createInsecure()) as unknown as Client & {
+      Authorize(request: unknown, callback: (err: ServiceError | null) => void): { cancel(): void };
+    };
+    try {
+      const cancelled = new Promise<ServiceError | null>((resolve) => {
+        const call = raw.Authorize({ token, action: ACTION }, resolve);
+        void until(async () => (await inFlight()) === 1, 'the call in flight').then(() => call.cancel());
+      });
+      assert.equal((await cancelled)?.code, status.CANCELLED);
+      await until(
+        async () => (valueOf(await scrape(), 'grpc_server_handled_total', { grpc_method: 'Authorize', grpc_code: 'Canceled' }) ?? 0) === 1,
+        'the server to see the cancel',
+      );
+      // The verification it started still waits on the gated fetch: the slot is still taken.
+      assert.equal(await inFlight(), 1);
+      await assert.rejects(gh.client.authorize(token, ACTION), isCode(status.RESOURCE_EXHAUSTED));
+      gate.open();
+      await until(async () => (await inFlight()) === 0, 'the slot to come back once the work is done');
+      assert.equal((await gh.client.authorize(token, ACTION)).response.allowed, true);
+    } finally {
+      raw.close();
     }
   });
 });
