@@ -1,11 +1,11 @@
 /**
  * The gRPC side of admission control (admission.ts), around the handlers of gatehouse's AuthService and Envoy's
  * Check: a call takes a slot when its handler starts, which grpc-js does for these unary methods only once the
- * request is complete (half-close), and gives it back when the handler answers, with a response or a status. A stream
- * that never finishes sending its request holds no slot, nor does a client that never reads its answer (a closed
- * flow-control window: the answer is handed over all the same), so neither can crowd out real calls (they are bounded
- * per connection: grpc-server.ts). A call the client cancels keeps its slot until its handler is done with the work.
- * A call finding every slot taken gets RESOURCE_EXHAUSTED at once, trailers-only (no headers went out), so a client's
+ * request is complete (half-close), and gives it back when the handler answers, with a response or a status, or
+ * when the call is cancelled (by its client or its deadline). A stream that never finishes sending its request holds
+ * no slot, nor does a client that never reads its answer (a closed flow-control window: the answer is handed over all
+ * the same), nor one that cancels, so none can crowd out real calls (streams are bounded per connection:
+ * grpc-server.ts). A call finding every slot taken gets RESOURCE_EXHAUSTED at once, trailers-only (no headers went out), so a client's
  * retry policy may send it to another replica. Health and reflection are not wrapped: never shed.
  *
  * Not a grpc-js interceptor: an interceptor layer with these hooks cost a warm Authorize several µs of server CPU
@@ -32,6 +32,9 @@ function admittedUnary(admission: Admission, door: Door, handler: Unary): Unary 
       callback({ code: Status.RESOURCE_EXHAUSTED, details: OVERLOADED_MESSAGE, metadata: new Metadata() });
       return;
     }
+    // A call its client cancels (or whose deadline passes) gives its slot back at once, as its stream: the streams of a
+    // connection are bounded, and a slot per cancelled stream would let one connection hold every slot.
+    call.on('cancelled', release);
     try {
       handler(call, (err, value, trailer, flags) => {
         release();
