@@ -91,7 +91,13 @@ function unary<Req, Res>(deps: AuthServiceDeps, method: string, handle: (request
       callback(null, response);
     };
     const failed = (err: unknown): void => {
-      if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
+      // Answered even if logging the fault throws (a call left unanswered would wait for its deadline, and the throw
+      // would end the process as an unhandled rejection): the answer is what is left to do.
+      try {
+        if (!(err instanceof RequestError)) deps.hooks.onInternalError(method, err, requestId);
+      } catch {
+        // nothing more to report it to
+      }
       fail(err);
     };
     // Either way, a throw anywhere up to the answer (the engine, the hooks, the response) is the same INTERNAL.

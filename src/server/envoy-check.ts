@@ -45,7 +45,12 @@ export function envoyCheckHandlers(deps: EnvoyCheckDeps): UntypedServiceImplemen
         return;
       }
       const failed = (err: unknown): void => {
-        deps.hooks.onInternalError('Check', err, request.requestId);
+        // Answered even if logging the fault throws (as Authorize's, auth-service.ts).
+        try {
+          deps.hooks.onInternalError('Check', err, request.requestId);
+        } catch {
+          // nothing more to report it to
+        }
         callback(toServiceError(err));
       };
       // Either way, a throw anywhere up to the answer (the engine, the hooks, the response) is the same INTERNAL.

@@ -2,7 +2,11 @@
 // call was not authorized; the error itself goes to the log, never to the caller.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type { Authorizer } from '../../src/decisions/authorizer.js';
+import { authServiceHandlers } from '../../src/server/auth-service.js';
+import { envoyCheckHandlers } from '../../src/server/envoy-check.js';
+import type { DecisionHooks } from '../../src/server/telemetry-hooks.js';
 import { INTERNAL_MESSAGE } from '../../src/server/to-status.js';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
 
@@ -47,5 +51,36 @@ describe('a bug on the decision path', () => {
     } finally {
       delete (engine as Partial<typeof engine>).answerMany;
     }
+  });
+});
+
+describe('a fault while logging a fault', () => {
+  it('still answers INTERNAL on Authorize and Check (a call left unanswered would hold its slot until its deadline)', async () => {
+    const boom = () => Promise.reject(new Error('boom: engine'));
+    const authorizer = { answer: boom, answerMany: boom } as unknown as Authorizer;
+    const hooks = {
+      onAuthorize() {},
+      onVerify() {},
+      onInternalError() {
+        throw new Error('boom: the log');
+      },
+    } as unknown as DecisionHooks;
+    const answered = (invoke: (callback: (err: ServiceError | null) => void) => void) =>
+      new Promise<ServiceError | null>((resolve) => invoke(resolve));
+    const metadata = new Metadata();
+    const authorize = authServiceHandlers({ authorizer: () => authorizer, hooks, shuttingDown: () => false }).Authorize as (
+      call: unknown,
+      callback: (err: ServiceError | null) => void,
+    ) => void;
+    const request = { token: 'a.b.c', action: '/x.v1.X/Y', attributes: {} };
+    const viaAuthorize = await answered((callback) => authorize({ request, metadata, sendMetadata() {} }, callback));
+    assert.equal(viaAuthorize?.code, status.INTERNAL);
+    const check = envoyCheckHandlers({ authorizer: () => authorizer, hooks, shuttingDown: () => false, stripAuthorization: () => false })
+      .Check as (call: unknown, callback: (err: ServiceError | null) => void) => void;
+    const checkRequest = {
+      attributes: { request: { http: { method: 'GET', path: '/orders/1', host: 'orders', headers: { authorization: 'Bearer a.b.c' } } } },
+    };
+    const viaCheck = await answered((callback) => check({ request: checkRequest, metadata, sendMetadata() {} }, callback));
+    assert.equal(viaCheck?.code, status.INTERNAL);
   });
 });
