@@ -8,13 +8,11 @@
  */
 import type protobuf from 'protobufjs';
 
-export function preparedBytes<T extends object>(type: protobuf.Type, worthKeeping?: (message: T) => boolean): (message: T) => Uint8Array {
+export function preparedBytes<T extends object>(type: protobuf.Type): (message: T) => Uint8Array {
   const prepared = new WeakMap<T, Uint8Array>();
   return (message) => {
     let bytes = prepared.get(message);
     if (!bytes) {
-      // An object that will not be seen again (`worthKeeping` says) is encoded and not remembered.
-      if (worthKeeping && !worthKeeping(message)) return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
       // Copied into a buffer of its own: protobufjs's small buffers are slices of Node's shared 8 KiB pool, and a
       // long-lived slice would keep its whole slab alive (up to 8 KiB per cached principal instead of its size).
       bytes = new Uint8Array(type.encode(type.fromObject(message as Record<string, unknown>)).finish());
