@@ -5,11 +5,11 @@
  * when the call is cancelled (by its client or its deadline). A stream that never finishes sending its request holds
  * no slot, nor does a client that never reads its answer (a closed flow-control window: the answer is handed over all
  * the same), nor one that cancels, so none can crowd out real calls (streams are bounded per connection:
- * grpc-server.ts). A call finding every slot taken gets RESOURCE_EXHAUSTED at once, trailers-only (no headers went out), so a client's
- * retry policy may send it to another replica. Health and reflection are not wrapped: never shed.
+ * grpc-server.ts). A call finding every slot taken gets RESOURCE_EXHAUSTED at once, trailers-only (no headers went
+ * out), so a client's retry policy may send it to another replica. Health and reflection are not wrapped: never shed.
  *
  * Not a grpc-js interceptor: an interceptor layer with these hooks cost a warm Authorize several µs of server CPU
- * (bench/results/hot-path.md section 7), where this is one closure per call. The metrics interceptor, which sees
+ * (bench/results/hot-path.md section 7), where this is a closure and a listener per call. The metrics interceptor, which sees
  * every status, shed ones included, stays.
  */
 import { Metadata, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';

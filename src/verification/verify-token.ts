@@ -59,17 +59,18 @@ export function verifyTokenNow(context: VerificationContext, rawToken: string): 
 
 /** Once routed, a refusal is attributed to the configured issuer (logs and metrics by issuer). */
 function verifyRouted(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Principal | Promise<Principal> {
-  const attributed = (err: unknown): never => {
-    if (err instanceof TokenError) err.issuerId ??= source.issuerId;
-    throw err;
-  };
   try {
-    // A held key answers without a wait: the common case awaits nothing.
+    // A held key answers without a wait: the common case awaits nothing (and allocates nothing for the refusals).
     const verified = verifyForSource(context, source, jws, alg);
-    return verified instanceof Promise ? verified.catch(attributed) : verified;
+    return verified instanceof Promise ? verified.catch((err: unknown) => attributed(err, source)) : verified;
   } catch (err) {
-    return attributed(err);
+    return attributed(err, source);
   }
+}
+
+function attributed(err: unknown, source: KeySource): never {
+  if (err instanceof TokenError) err.issuerId ??= source.issuerId;
+  throw err;
 }
 
 function verifyForSource(context: VerificationContext, source: KeySource, jws: ParsedJws, alg: string): Principal | Promise<Principal> {
