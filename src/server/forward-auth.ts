@@ -10,7 +10,7 @@ import { requestIdFrom } from '../contract/request-id.js';
 import type { Authorizer } from '../decisions/authorizer.js';
 import type { AuthorizeOutcome } from '../decisions/outcome.js';
 import { httpAction } from '../policy/http-action.js';
-import { readForward, type ForwardedHeaders } from './forwarded-request.js';
+import { readForward, readHeaders, type DistinctHeaders, type ForwardedHeaders } from './forwarded-request.js';
 import { allowedHeaders, denialStatus, REASON_HEADER, wwwAuthenticate } from './http-answer.js';
 import { MAX_ACTION_LENGTH } from './request-limits.js';
 import { MAX_REQUEST_HEADERS, WIRE_REASONS } from './http-limits.js';
@@ -35,7 +35,8 @@ export interface ForwardAuthDeps {
 /** The handler of `/v1/authz`, any method. */
 export function forwardAuthHandler(deps: ForwardAuthDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const ids = req.headersDistinct['x-request-id'];
+    const headers = readHeaders(req.rawHeaders);
+    const ids = headers['x-request-id'];
     const requestId = requestIdFrom(ids?.length === 1 ? ids[0] : undefined);
     // Fail closed: an exception anywhere on the path is a refusal, with a fixed message.
     const failed = (err: unknown): void => {
@@ -43,7 +44,7 @@ export function forwardAuthHandler(deps: ForwardAuthDeps): (req: IncomingMessage
       refuse(res, requestId, 500, WIRE_REASONS.internal, 'internal error');
     };
     try {
-      handle(deps, req, res, requestId)?.catch(failed);
+      handle(deps, req, res, headers, requestId)?.catch(failed);
     } catch (err) {
       failed(err);
     }
@@ -51,7 +52,13 @@ export function forwardAuthHandler(deps: ForwardAuthDeps): (req: IncomingMessage
 }
 
 /** Answers at once when the engine can (a cached decision); a promise only while a token is being verified. */
-function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void {
+function handle(
+  deps: ForwardAuthDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: DistinctHeaders,
+  requestId: string,
+): Promise<void> | void {
   if (deps.shuttingDown()) {
     refuse(res, requestId, 503, WIRE_REASONS.shuttingDown, 'gatehouse is shutting down; retry on another replica');
     return;
@@ -62,17 +69,17 @@ function handle(deps: ForwardAuthDeps, req: IncomingMessage, res: ServerResponse
     return;
   }
   // Proxies send none (nginx: proxy_pass_request_body off). One sent anyway is not read, and its connection is closed.
-  if (announcesBody(req)) {
+  if (announcesBody(headers)) {
     res.setHeader('connection', 'close');
     deps.onMalformed('the request has a body', requestId);
     refuse(res, requestId, 413, WIRE_REASONS.malformed, 'forward auth reads no body: send the headers only');
     return;
   }
   // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); a request without one did not come from a proxy.
-  if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && req.headersDistinct.host?.length !== 1) {
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && headers.host?.length !== 1) {
     return malformed(deps, res, 'the request has no Host header, or more than one', requestId);
   }
-  const forward = readForward(req.headersDistinct, deps.forwardedHeaders());
+  const forward = readForward(headers, deps.forwardedHeaders());
   if (!forward.ok) return malformed(deps, res, forward.problem, requestId);
   const action = httpAction(forward.method, forward.uri);
   if (action.length > MAX_ACTION_LENGTH) {
@@ -134,9 +141,7 @@ function forwardedRequestFacts(req: IncomingMessage, method: string, uri: string
   return requestFacts(method, uri, first('x-forwarded-host') ?? first('x-original-host') ?? first('host') ?? '', pairs);
 }
 
-/** Read from `headersDistinct`, as every other header here: node:http builds `headers` in a second pass when asked. */
-function announcesBody(req: IncomingMessage): boolean {
-  const headers = req.headersDistinct;
+function announcesBody(headers: DistinctHeaders): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && !(length.length === 1 && length[0] === '0'));
 }

@@ -12,6 +12,40 @@ export type ForwardedHeaders = 'any' | 'original' | 'forwarded';
 /** The headers of a request as node:http gives them in `headersDistinct`: lower-cased, every value kept. */
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
 
+/** Every header forward auth reads before it decides, lower case. */
+const READ_NAMES: ReadonlySet<string> = new Set([
+  'authorization',
+  'x-original-method',
+  'x-original-uri',
+  'x-forwarded-method',
+  'x-forwarded-uri',
+  'x-request-id',
+  'host',
+  'content-length',
+  'transfer-encoding',
+]);
+
+/**
+ * The headers forward auth reads, from node:http's `rawHeaders` in one pass, as `headersDistinct` has them
+ * (lower-cased names, every value kept), but only those of {@link READ_NAMES}: `headersDistinct` is built for
+ * every header of the request, each name lower-cased and each value in an array of its own, on every call.
+ */
+export function readHeaders(raw: readonly string[]): DistinctHeaders {
+  const headers: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    let name = raw[i]!;
+    if (!READ_NAMES.has(name)) {
+      name = name.toLowerCase();
+      if (!READ_NAMES.has(name)) continue;
+    }
+    const value = raw[i + 1]!;
+    const values = headers[name];
+    if (values) values.push(value);
+    else headers[name] = [value];
+  }
+  return headers;
+}
+
 export type Forward =
   | { readonly ok: true; readonly token: string; readonly method: string; readonly uri: string }
   | { readonly ok: false; readonly problem: string };
@@ -44,44 +78,45 @@ export function readForward(headers: DistinctHeaders, mode: ForwardedHeaders): F
   const token = authorization[0] ?? '';
   if (CONTROL.test(token)) return refused('the Authorization header holds a control character');
 
-  const values = new Map<string, string>();
+  // Per call, so without a Map or filtered arrays: first every header of both families at most once, then which
+  // families came (one outside proxy.forwarded_headers is refused).
   for (const family of FAMILIES) {
-    for (const name of [family.method, family.uri]) {
-      const all = headers[name];
-      if (!all || all.length === 0) continue;
-      if (all.length > 1) return refused(`the request carries more than one ${display(name)} header`);
-      values.set(name, all[0]!);
+    if ((headers[family.method]?.length ?? 0) > 1) return refused(`the request carries more than one ${display(family.method)} header`);
+    if ((headers[family.uri]?.length ?? 0) > 1) return refused(`the request carries more than one ${display(family.uri)} header`);
+  }
+  let believed: Family | undefined;
+  let second: Family | undefined;
+  for (const family of FAMILIES) {
+    if (!headers[family.method]?.length && !headers[family.uri]?.length) continue;
+    if (mode !== 'any' && family.name !== mode) {
+      return refused(
+        `the request carries ${display(family.uri)} or ${display(family.method)}, and proxy.forwarded_headers trusts only the ${mode} family`,
+      );
     }
+    if (believed) second = family;
+    else believed = family;
   }
-  const present = FAMILIES.filter((f) => values.has(f.method) || values.has(f.uri));
-  const believed = present.filter((f) => mode === 'any' || f.name === mode);
-  const other = present.find((f) => mode !== 'any' && f.name !== mode);
-  if (other) {
-    return refused(
-      `the request carries ${display(other.uri)} or ${display(other.method)}, and proxy.forwarded_headers trusts only the ${mode} family`,
-    );
-  }
-  if (believed.length === 2) {
-    const [a, b] = believed as [Family, Family];
-    if (values.get(a.method) !== values.get(b.method) || values.get(a.uri) !== values.get(b.uri)) {
+  if (believed && second) {
+    const a = believed;
+    const b = second;
+    if (headers[a.method]?.[0] !== headers[b.method]?.[0] || headers[a.uri]?.[0] !== headers[b.uri]?.[0]) {
       return refused(
         `the ${display(a.uri)}/${display(a.method)} and ${display(b.uri)}/${display(b.method)} headers disagree (a client may have added one family)`,
       );
     }
   }
-  const family = believed[0];
-  const uri = family ? values.get(family.uri) : undefined;
+  const uri = believed ? headers[believed.uri]?.[0] : undefined;
   if (uri === undefined) return refused(`the original URI is missing: the proxy must send ${expected(mode)}`);
-  const uriName = display(family!.uri);
+  const family = believed!;
+  const uriName = display(family.uri);
   if (uri === '') return refused(`${uriName} is empty`);
   if (!PRINTABLE.test(uri)) return refused(`${uriName} holds a control character, whitespace or a byte outside printable ASCII`);
   if (!uri.startsWith('/')) return refused(`${uriName} is not a path (an absolute URI or "*" is never forwarded)`);
   // A client never sends a fragment; one in a forwarded URI is smuggling a path past the rules (http-action.ts).
   if (uri.includes('#')) return refused(`${uriName} holds a "#" (a fragment is never sent)`);
-  const method = values.get(family!.method);
-  if (method === undefined)
-    return refused(`the original method is missing: the proxy must send ${display(family!.method)} with ${uriName}`);
-  if (!METHOD_TOKEN.test(method)) return refused(`${display(family!.method)} is not an HTTP method`);
+  const method = headers[family.method]?.[0];
+  if (method === undefined) return refused(`the original method is missing: the proxy must send ${display(family.method)} with ${uriName}`);
+  if (!METHOD_TOKEN.test(method)) return refused(`${display(family.method)} is not an HTTP method`);
   return { ok: true, token, method, uri };
 }
 

@@ -30,12 +30,27 @@ export function admittedHandler(admission: Admission, handler: Handler): Handler
     }
     // The slot bounds work, not send buffers: it goes back once the answer is written (end), or when the client
     // goes away first ('close'); a client that pipelines and never reads must not hold slots for its unread answers.
-    res.once('close', release);
-    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-    res.end = ((...args: unknown[]) => {
-      release();
-      return end(...args);
-    }) as typeof res.end;
-    handler(req, res);
+    // Most forwards are answered before the handler returns (a cached decision): their slot goes back at once, with
+    // no listener and no wrapped `end` to pay for.
+    try {
+      handler(req, res);
+    } finally {
+      if (res.writableEnded) release();
+      else releaseOnEnd(res, release);
+    }
   };
+}
+
+function releaseOnEnd(res: ServerResponse, release: () => void): void {
+  // Gone already (its 'close' emitted while the handler ran): nothing will end it.
+  if (res.closed) {
+    release();
+    return;
+  }
+  res.once('close', release);
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    release();
+    return end(...args);
+  }) as typeof res.end;
 }

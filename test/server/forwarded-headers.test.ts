@@ -1,0 +1,71 @@
+// Forward auth reads its headers from `rawHeaders` in one pass (forwarded-request.ts readHeaders) instead of node's
+// `headersDistinct`. Through a real node:http server on port 0, for generated header blocks (every name it reads,
+// in any case, repeated or not, among others): the same values for every name it reads, and nothing else.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { readHeaders } from '../../src/server/forwarded-request.js';
+
+const READ = ['authorization', 'x-original-method', 'x-original-uri', 'x-forwarded-method', 'x-forwarded-uri', 'x-request-id', 'host'];
+const OTHERS = ['accept', 'x-forwarded-host', 'x-original-host', 'user-agent', 'x-authorization', 'authorizations', 'hostname'];
+
+let server: ReturnType<typeof createServer>;
+let port = 0;
+let seen: ((req: IncomingMessage) => void) | undefined;
+
+before(async () => {
+  // As gatehouse's own listener: a request without Host reaches the handler (forward auth refuses it itself).
+  server = createServer({ requireHostHeader: false }, (req, res) => {
+    seen?.(req);
+    res.writeHead(204, { connection: 'close' }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+after(() => server.close());
+
+/** Sends `lines` as one request's header block; resolves with what the server saw. */
+function received(lines: readonly [string, string][]): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    seen = resolve;
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end(`GET /v1/authz HTTP/1.1\r\n${lines.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`);
+    });
+    socket.on('error', reject).resume();
+    // Refused by node:http before any handler (never expected here): fail, don't hang.
+    socket.on('end', () => reject(new Error(`no request reached the server for ${JSON.stringify(lines)}`)));
+  });
+}
+
+const anyCase = (name: string) =>
+  fc
+    .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+    .map((upper) => [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+const value = fc.stringMatching(/^[!-~]([ -~]{0,20}[!-~])?$/);
+const line = fc.tuple(fc.constantFrom(...READ, ...OTHERS).chain(anyCase), value);
+
+describe('readHeaders', () => {
+  it('reads what headersDistinct has, for the names forward auth reads, and nothing else', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 12 }), async (lines) => {
+        const req = await received(lines);
+        const read = readHeaders(req.rawHeaders);
+        for (const name of READ) assert.deepEqual(read[name], req.headersDistinct[name], name);
+        assert.deepEqual(
+          Object.keys(read).filter((n) => !READ.includes(n)),
+          [],
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps every value of a repeated header, in order, whatever the case of its name', () => {
+    const read = readHeaders(['Authorization', 'Bearer a', 'X-Original-URI', '/a', 'authorization', 'Bearer b', 'Accept', '*/*']);
+    assert.deepEqual(read.authorization, ['Bearer a', 'Bearer b']);
+    assert.deepEqual(read['x-original-uri'], ['/a']);
+    assert.equal(read.accept, undefined);
+  });
+});
