@@ -27,6 +27,7 @@ program
   .description('run gatehouse from a config file (exit 2 on a bad config, before listening)')
   .addOption(configOption())
   .action(async (opts: { config?: string }) => {
+    (await import('./v8-tuning.js')).tuneV8ForServing();
     const { serveCommand } = await import('./serve.js');
     finish(await serveCommand(opts.config));
   });
@@ -38,6 +39,7 @@ program
   .option('--http <host:port>', 'operations HTTP listen address (port 0: any free port)', '127.0.0.1:9464')
   .option('--issuer-port <port>', 'dev issuer port on 127.0.0.1 (0: any free port)', port, 9400)
   .action(async (opts: { grpc: string; http: string; issuerPort: number }) => {
+    (await import('./v8-tuning.js')).tuneV8ForServing();
     const { devCommand } = await import('./dev.js');
     finish(await devCommand(opts, process.env));
   });

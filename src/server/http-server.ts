@@ -59,9 +59,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   let draining = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close');
-    open.add(res);
-    res.once('close', () => open.delete(res));
-    route(options, req, res);
+    try {
+      route(options, req, res);
+    } finally {
+      // Answered and handed to the socket before route returned (a cached decision, a probe): nothing for drain to
+      // wait for, so no entry and no listener on the path of every forward.
+      if (!res.writableFinished) {
+        open.add(res);
+        res.once('close', () => open.delete(res));
+      }
+    }
   };
   const { tls } = options;
   let server: Server;
