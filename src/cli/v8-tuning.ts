@@ -17,10 +17,13 @@ import { setFlagsFromString } from 'node:v8';
 
 export const SERVING_V8_FLAGS: readonly string[] = Object.freeze(['--no-allocation-site-pretenuring']);
 
-/** Applies {@link SERVING_V8_FLAGS}, unless node was started with the opposite flag (an operator's explicit choice). */
+/**
+ * Applies {@link SERVING_V8_FLAGS}, unless node was started with the opposite flag (an operator's explicit choice),
+ * spelled as V8 takes it: with `-` or `_`, with or without a value.
+ */
 export function tuneV8ForServing(execArgv: readonly string[] = process.execArgv): void {
+  const given = new Set(execArgv.map((arg) => arg.split('=')[0]!.replace(/_/g, '-')));
   for (const flag of SERVING_V8_FLAGS) {
-    const opposite = flag.replace(/^--no-/, '--');
-    if (!execArgv.includes(opposite)) setFlagsFromString(flag);
+    if (!given.has(flag.replace(/^--no-/, '--'))) setFlagsFromString(flag);
   }
 }

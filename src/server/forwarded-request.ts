@@ -5,6 +5,7 @@
  * (`proxy.forwarded_headers`), and a forward that is ambiguous is refused, never guessed at: two values of one
  * header, two families that disagree, no original URI, a value with control characters. Pure: headers in, verdict out.
  */
+import { MAX_HEADERS_COUNT } from './http-limits.js';
 
 /** `proxy.forwarded_headers`: both families (they must agree when both come), or only one (the other is refused). */
 export type ForwardedHeaders = 'any' | 'original' | 'forwarded';
@@ -27,12 +28,15 @@ const READ_NAMES: ReadonlySet<string> = new Set([
 
 /**
  * The headers forward auth reads, from node:http's `rawHeaders` in one pass, as `headersDistinct` has them
- * (lower-cased names, every value kept), but only those of {@link READ_NAMES}: `headersDistinct` is built for
- * every header of the request, each name lower-cased and each value in an array of its own, on every call.
+ * (lower-cased names, every value kept, the first `server.maxHeadersCount` headers only), but only those of
+ * {@link READ_NAMES}: `headersDistinct` is built for every header of the request, each name lower-cased and each
+ * value in an array of its own, on every call.
  */
 export function readHeaders(raw: readonly string[]): DistinctHeaders {
   const headers: Record<string, string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
+  // rawHeaders may run past maxHeadersCount (node cuts it later, in batches); headersDistinct stops there.
+  const end = Math.min(raw.length, 2 * MAX_HEADERS_COUNT);
+  for (let i = 0; i + 1 < end; i += 2) {
     let name = raw[i]!;
     if (!READ_NAMES.has(name)) {
       name = name.toLowerCase();
@@ -97,8 +101,7 @@ export function readForward(headers: DistinctHeaders, mode: ForwardedHeaders): F
     else believed = family;
   }
   if (believed && second) {
-    const a = believed;
-    const b = second;
+    const [a, b] = [believed, second];
     if (headers[a.method]?.[0] !== headers[b.method]?.[0] || headers[a.uri]?.[0] !== headers[b.uri]?.[0]) {
       return refused(
         `the ${display(a.uri)}/${display(a.method)} and ${display(b.uri)}/${display(b.method)} headers disagree (a client may have added one family)`,

@@ -7,6 +7,8 @@ import { REASON_HEADER } from './http-answer.js';
 
 /** Header lines per request (Apache's LimitRequestFields). More are refused with 431, never silently dropped. */
 export const MAX_REQUEST_HEADERS = 100;
+/** The listener's server.maxHeadersCount: one more than forward auth accepts, so that one too many is seen. */
+export const MAX_HEADERS_COUNT = MAX_REQUEST_HEADERS + 1;
 
 /** Room for everything but the token in a forwarded request's headers (cookies, X-Forwarded-*, tracing). */
 const HEADER_BYTES_BESIDES_TOKEN = 16 * 1024;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { TlsMaterial } from '../config/tls-files.js';
 import { FORWARD_AUTH_PATH } from './forward-auth.js';
-import { answerClientError, MAX_REQUEST_HEADERS } from './http-limits.js';
+import { answerClientError, MAX_HEADERS_COUNT } from './http-limits.js';
 import type { TlsReloader } from './tls-reloader.js';
 
 /** A scraper, probe or proxy sends its few headers at once; a client that dribbles them is cut off quickly. */
@@ -95,7 +95,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     server = createServer(httpOptions, handle);
   }
   // One more than the limit, so forward-auth.ts can tell that headers were dropped, and refuse.
-  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+  server.maxHeadersCount = MAX_HEADERS_COUNT;
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = HEADERS_TIMEOUT_MS;

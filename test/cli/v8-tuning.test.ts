@@ -47,6 +47,7 @@ test('v8 tuning: a serving process has allocation-site pretenuring off', () => {
 
 test('v8 tuning: an operator who starts node with --allocation-site-pretenuring keeps it', () => {
   assert.ok(sitesTraced(TUNE, ['--allocation-site-pretenuring']) > 0);
+  assert.ok(sitesTraced(TUNE, ['--allocation_site_pretenuring']) > 0, 'V8 takes the flag with underscores too');
 });
 
 test('v8 tuning: every flag is a --no- flag, so its opposite can be recognised', () => {

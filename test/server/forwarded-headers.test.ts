@@ -7,9 +7,20 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { readHeaders } from '../../src/server/forwarded-request.js';
+import { MAX_HEADERS_COUNT } from '../../src/server/http-limits.js';
 
 const READ = ['authorization', 'x-original-method', 'x-original-uri', 'x-forwarded-method', 'x-forwarded-uri', 'x-request-id', 'host'];
-const OTHERS = ['accept', 'x-forwarded-host', 'x-original-host', 'user-agent', 'x-authorization', 'authorizations', 'hostname'];
+const OTHERS = [
+  'accept',
+  'x-forwarded-host',
+  'x-original-host',
+  'user-agent',
+  'x-authorization',
+  'authorizations',
+  'hostname',
+  '__proto__',
+  'constructor',
+];
 
 let server: ReturnType<typeof createServer>;
 let port = 0;
@@ -21,6 +32,7 @@ before(async () => {
     seen?.(req);
     res.writeHead(204, { connection: 'close' }).end();
   });
+  server.maxHeadersCount = MAX_HEADERS_COUNT;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -67,5 +79,13 @@ describe('readHeaders', () => {
     assert.deepEqual(read.authorization, ['Bearer a', 'Bearer b']);
     assert.deepEqual(read['x-original-uri'], ['/a']);
     assert.equal(read.accept, undefined);
+  });
+
+  it('stops where headersDistinct does, at server.maxHeadersCount headers', async () => {
+    const padding = Array.from({ length: MAX_HEADERS_COUNT }, (_, i): [string, string] => [`x-pad-${i}`, 'v']);
+    const req = await received([['X-Request-Id', 'early'], ...padding, ['X-Request-Id', 'late']]);
+    assert.ok(req.rawHeaders.length > 2 * MAX_HEADERS_COUNT, 'node kept more raw headers than it counts');
+    assert.deepEqual(readHeaders(req.rawHeaders)['x-request-id'], ['early']);
+    assert.deepEqual(req.headersDistinct['x-request-id'], ['early']);
   });
 });
